@@ -1,0 +1,1 @@
+"""Message contracts (pydantic v2), one module per producing service."""

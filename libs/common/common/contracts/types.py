@@ -1,0 +1,52 @@
+"""Field types shared by the API and the messages."""
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
+
+
+@lru_cache(maxsize=1)
+def _currencies() -> frozenset[str]:
+    import pycountry
+
+    return frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
+def _currency(code: str) -> str:
+    if code not in _currencies():
+        raise ValueError(f"unknown currency {code!r}: use an ISO 4217 code such as EUR or USD")
+    return code
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _timezone(name: str) -> str:
+    if name not in _zones():
+        raise ValueError(f"unknown time zone {name!r}: use an IANA name such as Europe/Paris")
+    return name
+
+
+Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterValidator(_currency)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+# Money is a decimal string on the wire, never a float.
+Money = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=14, decimal_places=2),
+    PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
+]
+PositiveMoney = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=14, decimal_places=2),
+    PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Id = uuid.UUID

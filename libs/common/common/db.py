@@ -1,0 +1,223 @@
+"""Database access for nameko services: SQLAlchemy 2 Core over psycopg 3.
+
+Three rules live here so no service can forget them:
+- psycopg must wait with ``select`` (green under eventlet), or one slow query
+  stalls every worker of the process (see DESIGN.md, measured facts);
+- the tenant is set per transaction (``set_config(..., true)``), so a pooled
+  connection never carries one request's tenant into the next;
+- a state change and the events it causes commit together (outbox), and a
+  consumed message is recorded in the same transaction as its effect (inbox).
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+
+import json
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+from pydantic import BaseModel
+from sqlalchemy import create_engine, exc as sa_exc, text
+from sqlalchemy.engine import Connection, Engine
+
+from common.context import Principal
+from common.contracts.envelope import EventEnvelope
+from common.errors import ServiceUnavailable
+
+
+def assert_green_waits() -> None:
+    """psycopg picks its wait function at import: fail loudly if it was imported too early."""
+    import psycopg.waiting
+
+    if psycopg.waiting.wait.__name__ != "wait_select":
+        raise RuntimeError("psycopg was imported before PSYCOPG_WAIT_FUNC=wait_select was set")
+
+
+def sqlalchemy_url(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str, *, schema: str, pool_size: int, statement_timeout_ms: int = 30000) -> Engine:
+    return create_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=5,
+        pool_pre_ping=True,  # a restarted PostgreSQL leaves dead sockets in the pool
+        pool_recycle=1800,
+        connect_args={
+            "connect_timeout": 3,
+            "options": f"-c search_path={schema} -c statement_timeout={statement_timeout_ms}",
+            "application_name": f"followup-{schema}",
+        },
+    )
+
+
+DB_UNAVAILABLE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, DB_UNAVAILABLE_ERRORS):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+
+
+def json_dumps(value: Any) -> str:
+    return json.dumps(value, default=str, separators=(",", ":"))
+
+
+class UnitOfWork:
+    """One database transaction of one tenant, with its outbox, inbox and timers."""
+
+    def __init__(self, conn: Connection, principal: Principal | None, producer: str, clock_now: datetime):
+        self.conn = conn
+        self.principal = principal
+        self.producer = producer
+        self.now = clock_now
+        self.published: list[EventEnvelope] = []
+        self._request: tuple[str, str] | None = None
+
+    @property
+    def tenant_id(self) -> str:
+        assert self.principal is not None, "this transaction has no tenant"
+        return self.principal.tenant_id
+
+    def execute(self, statement, params: dict | list | None = None):
+        return self.conn.execute(statement, params or {})
+
+    # ---- outbox ----------------------------------------------------------
+    def publish(self, data: BaseModel) -> EventEnvelope:
+        """Queue an event; it leaves with the commit or not at all."""
+        envelope = EventEnvelope(
+            event_type=data.event_type,
+            producer=data.producer,
+            tenant_id=uuid.UUID(self.tenant_id),
+            occurred_at=self.now,
+            data=data.model_dump(mode="json"),
+        )
+        headers = self.principal.as_headers() if self.principal else {}
+        headers["nameko.tenant_id"] = self.tenant_id
+        self.conn.execute(
+            text(
+                "insert into outbox (event_id, tenant_id, exchange, routing_key, body, headers)"
+                " values (:event_id, :tenant_id, :exchange, :routing_key, cast(:body as jsonb), cast(:headers as jsonb))"
+            ),
+            {
+                "event_id": envelope.event_id,
+                "tenant_id": self.tenant_id,
+                "exchange": f"{data.producer}.events",
+                "routing_key": data.event_type,
+                "body": envelope.model_dump_json(),
+                "headers": json_dumps(headers),
+            },
+        )
+        self.published.append(envelope)
+        return envelope
+
+    # ---- inbox -----------------------------------------------------------
+    def first_delivery(self, consumer: str, message_id: str) -> bool:
+        """Record ``message_id`` as applied by ``consumer``; False if it already was."""
+        row = self.conn.execute(
+            text(
+                "insert into inbox (consumer, message_id, tenant_id) values (:c, :m, :t)"
+                " on conflict do nothing returning 1"
+            ),
+            {"c": consumer, "m": message_id, "t": self.principal.tenant_id if self.principal else None},
+        ).first()
+        return row is not None
+
+    def begin_request(self, operation: str) -> tuple[bool, Any]:
+        """Idempotent requests: claim the caller's idempotency key for ``operation``.
+
+        Returns ``(True, result)`` when this key was already applied, so the
+        caller replays ``result`` instead of acting twice (a client retrying
+        after a timeout or a 503). A concurrent holder of the same key makes
+        the insert wait for its commit, so the two never both act.
+        """
+        key = self.principal.idempotency_key if self.principal else None
+        if not key:
+            return False, None
+        self._request = (f"rpc:{operation}", f"{self.tenant_id}:{key}")
+        if self.first_delivery(*self._request):
+            return False, None
+        row = self.conn.execute(
+            text("select result from inbox where consumer = :c and message_id = :m"),
+            {"c": self._request[0], "m": self._request[1]},
+        ).first()
+        return True, row[0]
+
+    def finish_request(self, result: Any) -> None:
+        request = self._request
+        if request:
+            self.conn.execute(
+                text("update inbox set result = cast(:r as jsonb) where consumer = :c and message_id = :m"),
+                {"r": json_dumps(result), "c": request[0], "m": request[1]},
+            )
+
+    # ---- durable timers ----------------------------------------------------
+    def schedule(self, kind: str, key: str, due_at: datetime, payload: dict | None = None) -> None:
+        """Create or move the timer ``(kind, key)`` of this tenant."""
+        self.conn.execute(
+            text(
+                "insert into timers (tenant_id, kind, key, due_at, payload) values (:t, :k, :key, :due, cast(:p as jsonb))"
+                " on conflict (tenant_id, kind, key) do update set due_at = excluded.due_at,"
+                " payload = excluded.payload, done_at = null, dead = false, attempts = 0,"
+                " claimed_until = null, claimed_by = null, last_error = null"
+            ),
+            {"t": self.tenant_id, "k": kind, "key": key, "due": due_at, "p": json_dumps(payload or {})},
+        )
+
+    def cancel(self, kind: str, key: str) -> None:
+        self.conn.execute(
+            text("delete from timers where tenant_id = :t and kind = :k and key = :key and done_at is null"),
+            {"t": self.tenant_id, "k": kind, "key": key},
+        )
+
+    def complete_timer(self, timer_id: int, claimed_by: str) -> bool:
+        """Mark a claimed timer done in the same transaction as its effect.
+
+        False means another replica took it over after our lease ran out: the
+        caller must roll back so the effect happens once.
+        """
+        row = self.conn.execute(
+            text(
+                "update timers set done_at = now(), claimed_until = null where id = :id"
+                " and done_at is null and claimed_by = :by returning 1"
+            ),
+            {"id": timer_id, "by": claimed_by},
+        ).first()
+        return row is not None
+
+
+class Database:
+    """A service's schema, reached through its own (non-owner, non-BYPASSRLS) role."""
+
+    def __init__(self, engine: Engine, producer: str, clock=None):
+        self.engine = engine
+        self.producer = producer
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.on_commit = None  # called after a commit that wrote outbox rows
+
+    @contextmanager
+    def transaction(self, principal: Principal | None) -> Iterator[UnitOfWork]:
+        try:
+            with self.engine.begin() as conn:
+                if principal is not None:
+                    conn.execute(
+                        text("select set_config('app.tenant_id', :t, true)"), {"t": principal.tenant_id}
+                    )
+                uow = UnitOfWork(conn, principal, self.producer, self.clock())
+                yield uow
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise ServiceUnavailable("the database is unavailable", code="DATABASE_UNAVAILABLE") from exc
+            raise
+        if uow.published and self.on_commit is not None:
+            self.on_commit()

@@ -1,0 +1,99 @@
+"""The one error registry.
+
+Services raise :class:`AppError` subclasses; nameko serialises them as
+``exc_type`` + ``exc_args`` = ``[code, message, details]``; the gateway turns
+``code`` back into an HTTP status through :data:`HTTP_STATUS`. Adding an error
+means adding it here, nowhere else.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    code = "INTERNAL"
+    status = 500
+
+    def __init__(self, message: str = "", details: Any = None, code: str | None = None):
+        if code:
+            self.code = code
+        self.message = message or self.code.replace("_", " ").lower()
+        self.details = details
+        super().__init__(self.code, self.message, details)
+
+    def to_body(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+def _error(name: str, status: int, default_code: str) -> type[AppError]:
+    return type(name, (AppError,), {"code": default_code, "status": status})
+
+
+BadRequest = _error("BadRequest", 400, "BAD_REQUEST")
+ValidationFailed = _error("ValidationFailed", 422, "VALIDATION_ERROR")
+Unauthenticated = _error("Unauthenticated", 401, "UNAUTHENTICATED")
+Forbidden = _error("Forbidden", 403, "FORBIDDEN")
+PaymentRequired = _error("PaymentRequired", 402, "FEATURE_NOT_IN_PLAN")
+NotFound = _error("NotFound", 404, "NOT_FOUND")
+Conflict = _error("Conflict", 409, "CONFLICT")
+PayloadTooLarge = _error("PayloadTooLarge", 413, "PAYLOAD_TOO_LARGE")
+RateLimited = _error("RateLimited", 429, "RATE_LIMITED")
+ServiceUnavailable = _error("ServiceUnavailable", 503, "SERVICE_UNAVAILABLE")
+
+# Every code the API can answer with, and its HTTP status. Codes raised with a
+# specific name (``NotFound(code="CUSTOMER_NOT_FOUND")``) fall back to their
+# class's status, so the table only needs the ones that differ from it.
+HTTP_STATUS: dict[str, int] = {
+    "BAD_REQUEST": 400,
+    "MALFORMED_JSON": 400,
+    "BAD_CURSOR": 400,
+    "VALIDATION_ERROR": 422,
+    "IDEMPOTENCY_KEY_REUSED": 422,
+    "UNKNOWN_USER": 422,
+    "CURRENCY_MISMATCH": 422,
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "FEATURE_NOT_IN_PLAN": 402,
+    "NOT_FOUND": 404,
+    "CUSTOMER_NOT_FOUND": 404,
+    "INVOICE_NOT_FOUND": 404,
+    "TASK_NOT_FOUND": 404,
+    "CONFLICT": 409,
+    "IDEMPOTENCY_IN_PROGRESS": 409,
+    "DUPLICATE_TASK": 409,
+    "ILLEGAL_TRANSITION": 409,
+    "USER_EXISTS": 409,
+    "PAYLOAD_TOO_LARGE": 413,
+    "RATE_LIMITED": 429,
+    "SERVICE_UNAVAILABLE": 503,
+    "DATABASE_UNAVAILABLE": 503,
+    "SERVICE_TIMEOUT": 503,
+    "INTERNAL": 500,
+}
+
+def status_for(code: str, default: int = 500) -> int:
+    return HTTP_STATUS.get(code, default)
+
+
+def _subclasses(cls: type) -> dict[str, type[AppError]]:
+    found = {}
+    for sub in cls.__subclasses__():
+        found[sub.__name__] = sub
+        found.update(_subclasses(sub))
+    return found
+
+
+def from_remote(exc_type: str, exc_args: list) -> AppError:
+    """Rebuild an AppError from nameko's serialised ``{exc_type, exc_args}``.
+
+    Anything that is not one of ours (a nameko or Python error) is INTERNAL:
+    its text is for the logs, not for API callers.
+    """
+    classes = {"AppError": AppError, **_subclasses(AppError)}
+    cls = classes.get(exc_type)
+    if cls is None or len(exc_args) < 2:
+        return AppError("internal error")
+    code, message, *rest = exc_args
+    err = cls(str(message), rest[0] if rest else None, code=str(code))
+    err.status = status_for(err.code, cls.status)
+    return err

@@ -1,0 +1,24 @@
+"""Every Prometheus metric the platform exports, defined once."""
+from prometheus_client import Counter, Gauge, Histogram
+
+MESSAGES_HANDLED = Counter(
+    "followup_messages_handled_total", "Entrypoint invocations by outcome", ["service", "entrypoint", "outcome"]
+)
+HANDLER_LATENCY = Histogram(
+    "followup_handler_latency_seconds", "Entrypoint latency", ["service", "entrypoint"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+OUTBOX_BACKLOG = Gauge("followup_outbox_backlog", "Unpublished outbox rows", ["service"])
+OUTBOX_OLDEST_AGE = Gauge("followup_outbox_oldest_age_seconds", "Age of the oldest unpublished row", ["service"])
+OUTBOX_PUBLISHED = Counter("followup_outbox_published_total", "Outbox rows published", ["service"])
+TIMER_LAG = Gauge("followup_timer_lag_seconds", "now minus the oldest due, unfinished timer", ["service"])
+TIMERS_FIRED = Counter("followup_timers_fired_total", "Timers handled", ["service", "kind", "outcome"])
+DLQ_DEPTH = Gauge("followup_dlq_depth", "Messages waiting in a dead-letter queue", ["service", "queue"])
+DEAD_LETTERED = Counter("followup_dead_lettered_total", "Messages sent to a dead-letter queue", ["service", "queue"])
+RETRIED = Counter("followup_event_retries_total", "Event deliveries scheduled for retry", ["service", "queue"])
+HTTP_REQUESTS = Counter("followup_http_requests_total", "Gateway HTTP requests", ["route", "method", "status"])
+HTTP_LATENCY = Histogram(
+    "followup_http_request_duration_seconds", "Gateway request latency", ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+RPC_CALLS = Counter("followup_rpc_calls_total", "Gateway calls to services", ["service", "method", "outcome"])

@@ -1,0 +1,157 @@
+"""Durable timers: one poller for every service.
+
+A timer is a row (tenant, kind, key, due_at). The poller claims due rows in
+batches with ``FOR UPDATE SKIP LOCKED`` and a lease, so replicas never take
+the same row; each claimed row runs the service's ``@due_timer(kind)``
+method as a nameko worker, whose transaction marks the row done together with
+its effect (``UnitOfWork.complete_timer``). A replica that dies mid-work
+leaves the lease to expire and another one takes the row over. A handler
+that raises is retried with backoff, and after ``MAX_ATTEMPTS`` the row is
+kept as dead with its error.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import eventlet
+from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
+from sqlalchemy import text
+
+from common import metrics
+from common.store import ServiceStore
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+LEASE_S = 60
+
+CLAIM = text(
+    """
+    update timers t set claimed_by = :by, claimed_until = :now + make_interval(secs => :lease)
+    from (
+        select id from timers
+        where done_at is null and due_at <= :now and (claimed_until is null or claimed_until < :now)
+        order by due_at limit :n for update skip locked
+    ) due
+    where t.id = due.id
+    returning t.id, t.tenant_id, t.kind, t.key, t.due_at, t.payload, t.attempts
+    """
+)
+FAILED = text(
+    "update timers set attempts = attempts + 1, last_error = :err, claimed_by = null, claimed_until = null,"
+    " due_at = case when attempts + 1 >= :max then due_at else :now + make_interval(secs => :delay) end,"
+    " done_at = case when attempts + 1 >= :max then :now end, dead = attempts + 1 >= :max"
+    " where id = :id and claimed_by = :by"
+)
+LAG = text("select extract(epoch from :now - min(due_at)) from timers where done_at is null and due_at <= :now")
+
+
+@dataclass(frozen=True)
+class DueTimer:
+    id: int
+    tenant_id: str
+    kind: str
+    key: str
+    due_at: datetime
+    payload: dict[str, Any]
+    attempts: int
+    claimed_by: str
+
+
+class TimerPoller(SharedExtension, ProviderCollector):
+    store = ServiceStore()
+
+    def setup(self):
+        self.replica_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._running = False
+
+    def start(self):
+        self._running = True
+        self.container.spawn_managed_thread(self._loop, identifier="timer_poller")
+
+    def stop(self):
+        self._running = False
+
+    kill = stop
+
+    def handlers(self) -> dict[str, "DueTimerEntrypoint"]:
+        return {p.kind: p for p in self._providers}
+
+    def _loop(self):
+        interval = self.store.settings.timer_poll_interval_s
+        while self._running:
+            try:
+                if self.poll_once() == 0:
+                    eventlet.sleep(interval)
+            except Exception as exc:
+                log.warning("timer poll failed", extra={"error": repr(exc)})
+                eventlet.sleep(interval * 2)
+
+    def claim(self, now: datetime) -> list[DueTimer]:
+        with self.store.database.engine.begin() as conn:
+            rows = conn.execute(
+                CLAIM, {"by": self.replica_id, "now": now, "lease": LEASE_S,
+                        "n": self.store.settings.timer_batch_size},
+            ).all()
+            lag = conn.execute(LAG, {"now": now}).scalar()
+        metrics.TIMER_LAG.labels(self.store.settings.service_name).set(float(lag or 0))
+        return [DueTimer(r.id, str(r.tenant_id), r.kind, r.key, r.due_at, r.payload, r.attempts, self.replica_id)
+                for r in rows]
+
+    def poll_once(self) -> int:
+        timers = self.claim(self.store.clock.now())
+        handlers = self.handlers()
+        pool = eventlet.GreenPool(max(1, self.store.settings.max_workers))
+        for timer in timers:
+            pool.spawn(self._run_one, handlers.get(timer.kind), timer)
+        pool.waitall()
+        return len(timers)
+
+    def _run_one(self, entrypoint, timer: DueTimer):
+        service = self.store.settings.service_name
+        if entrypoint is None:
+            self._record_failure(timer, f"no handler for timer kind {timer.kind!r}")
+            return
+        context = {"tenant_id": timer.tenant_id, "correlation_id": f"timer-{timer.id}"}
+        done = eventlet.event.Event()
+
+        def handle_result(worker_ctx, result, exc_info):
+            done.send(exc_info)
+            return result, exc_info
+
+        self.container.spawn_worker(entrypoint, (timer,), {}, context_data=context, handle_result=handle_result)
+        exc_info = done.wait()
+        if exc_info is None:
+            metrics.TIMERS_FIRED.labels(service, timer.kind, "ok").inc()
+        else:
+            metrics.TIMERS_FIRED.labels(service, timer.kind, "error").inc()
+            self._record_failure(timer, f"{exc_info[0].__name__}: {exc_info[1]}")
+
+    def _record_failure(self, timer: DueTimer, error: str):
+        delay = min(3600, 2 ** (timer.attempts + 1))
+        with self.store.database.engine.begin() as conn:
+            conn.execute(FAILED, {"err": error[:4000], "max": MAX_ATTEMPTS, "now": self.store.clock.now(),
+                                  "delay": delay, "id": timer.id, "by": timer.claimed_by})
+
+
+class DueTimerEntrypoint(Entrypoint):
+    poller = TimerPoller()
+
+    def __init__(self, kind: str, **kwargs):
+        self.kind = kind
+        super().__init__(**kwargs)
+
+    def setup(self):
+        self.poller.register_provider(self)
+
+    def stop(self):
+        self.poller.unregister_provider(self)
+
+
+due_timer = DueTimerEntrypoint.decorator

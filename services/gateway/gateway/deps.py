@@ -1,0 +1,36 @@
+"""Request dependencies: who is calling, and a handle to call the services as them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from common.context import Principal
+from gateway.auth import Identity
+
+
+@dataclass
+class Caller:
+    identity: Identity
+    request: Request
+
+    @property
+    def tenant_id(self) -> str:
+        return self.identity.tenant_id
+
+    def principal(self, idempotency_key: str | None = None) -> Principal:
+        return self.identity.principal(self.request.scope["state"].get("request_id"), idempotency_key)
+
+    async def call(self, service: str, method: str, idempotency_key: str | None = None, **kwargs):
+        rpc = self.request.app.state.rpc
+        return await rpc.call(service, method, self.principal(idempotency_key), **kwargs)
+
+
+async def caller(request: Request) -> Caller:
+    state = request.app.state
+    identity = await state.authenticator.identify(request.headers.get("authorization"))
+    state.rate_limits.take(identity.tenant_id)
+    return Caller(identity, request)
+
+
+STAFF = ("admin", "member", "integration")

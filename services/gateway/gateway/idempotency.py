@@ -1,0 +1,102 @@
+"""``Idempotency-Key`` on POST, scoped to the tenant (API.md).
+
+The first request with a key runs; the same key and body within the TTL
+replays its response (errors included) without running again; another body
+is 422 ``IDEMPOTENCY_KEY_REUSED``; a repeat while the first still runs is
+409 ``IDEMPOTENCY_IN_PROGRESS``. A 5xx is not kept: the request may not have
+happened, so a retry runs again; the key also travels to the service, which
+applies it at most once (``UnitOfWork.begin_request``), so a retry after a
+lost reply cannot act twice.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta, timezone
+from typing import Awaitable, Callable
+
+import orjson
+from starlette.requests import Request
+
+from common.errors import AppError, Conflict, ValidationFailed, status_for
+
+LOCK_S = 60
+Handler = Callable[[str | None], Awaitable[tuple[int, object]]]
+
+
+def request_fingerprint(request: Request, body: bytes) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{request.method} {request.url.path}?{request.url.query}\n".encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+class Replay(Exception):
+    def __init__(self, status: int, body):
+        self.status, self.body = status, body
+
+
+async def run_idempotent(request: Request, db, tenant_id: str, ttl_s: int, handler: Handler) -> tuple[int, object]:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return await handler(None)
+    if not 1 <= len(key) <= 200:
+        raise ValidationFailed("Idempotency-Key must be 1 to 200 characters", code="VALIDATION_ERROR")
+    fingerprint = request_fingerprint(request, await request.body())
+    now = datetime.now(timezone.utc)
+    async with db.transaction(tenant_id) as conn:
+        inserted = await (await conn.execute(
+            "insert into idempotency_records (tenant_id, key, method, path, request_hash, state, locked_until)"
+            " values (%s, %s, %s, %s, %s, 'in_progress', %s) on conflict do nothing returning 1",
+            (tenant_id, key, request.method, request.url.path, fingerprint, now + timedelta(seconds=LOCK_S)),
+        )).fetchone()
+        if not inserted:
+            row = await (await conn.execute(
+                "select * from idempotency_records where tenant_id = %s and key = %s for update",
+                (tenant_id, key))).fetchone()
+            expired = row["created_at"] < now - timedelta(seconds=ttl_s)
+            if not expired:
+                if row["request_hash"] != fingerprint:
+                    raise ValidationFailed("this Idempotency-Key was used with another request",
+                                           code="IDEMPOTENCY_KEY_REUSED")
+                if row["state"] == "done":
+                    raise Replay(row["response_status"], row["response_body"])
+                if row["locked_until"] > now:
+                    raise Conflict("a request with this Idempotency-Key is still running",
+                                   code="IDEMPOTENCY_IN_PROGRESS")
+            # Expired, or its first holder died mid-request: take the key over.
+            await conn.execute(
+                "update idempotency_records set request_hash = %s, state = 'in_progress', locked_until = %s,"
+                " created_at = %s, method = %s, path = %s where tenant_id = %s and key = %s",
+                (fingerprint, now + timedelta(seconds=LOCK_S), now, request.method, request.url.path,
+                 tenant_id, key))
+    try:
+        status, body = await handler(key)
+    except AppError as err:
+        status = status_for(err.code, err.status)
+        if status >= 500:
+            await _release(db, tenant_id, key)
+            raise
+        await _store(db, tenant_id, key, status, err.to_body())
+        raise
+    except BaseException:
+        await _release(db, tenant_id, key)
+        raise
+    await _store(db, tenant_id, key, status, body)
+    return status, body
+
+
+async def _store(db, tenant_id: str, key: str, status: int, body) -> None:
+    async with db.transaction(tenant_id) as conn:
+        await conn.execute(
+            "update idempotency_records set state = 'done', response_status = %s, response_body = %s"
+            " where tenant_id = %s and key = %s",
+            (status, orjson.dumps(body).decode(), tenant_id, key))
+
+
+async def _release(db, tenant_id: str, key: str) -> None:
+    try:
+        async with db.transaction(tenant_id) as conn:
+            await conn.execute("delete from idempotency_records where tenant_id = %s and key = %s and state = "
+                               "'in_progress'", (tenant_id, key))
+    except AppError:
+        pass  # the database is down; the lock expires by itself

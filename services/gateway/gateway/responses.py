@@ -1,0 +1,26 @@
+"""JSON responses rendered with orjson, and the API's error shape."""
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from common.errors import AppError, status_for
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def error_response(err: AppError, request_id: str | None = None) -> JSONResponse:
+    status = status_for(err.code, err.status)
+    headers = {}
+    if status == 429 and isinstance(err.details, dict) and "retry_after_s" in err.details:
+        headers["Retry-After"] = str(err.details["retry_after_s"])
+    if request_id:
+        headers["X-Request-ID"] = request_id
+    return JSONResponse(err.to_body(), status_code=status, headers=headers)

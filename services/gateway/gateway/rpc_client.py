@@ -1,0 +1,177 @@
+"""Nameko RPC from asyncio, over pika's asyncio adapter.
+
+One AMQP connection, one exclusive reply queue, futures keyed by correlation
+id: the wire protocol nameko's own proxies speak (request on ``nameko-rpc``
+with routing key ``<service>.<method>``, body ``{"args", "kwargs"}``, context
+data as ``nameko.*`` headers; reply ``{"result", "error"}`` to ``reply_to``).
+Requests are non-persistent and expire with their timeout, so a request the
+gateway gave up on is not worked on later. Publishing is ``mandatory``: a
+service whose queue does not exist answers 503 at once instead of timing out.
+The connection reopens by itself after the broker comes back.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+
+import orjson
+import pika
+from pika.adapters.asyncio_connection import AsyncioConnection
+
+from common.context import Principal
+from common.errors import AppError, ServiceUnavailable, from_remote
+from common import metrics
+
+log = logging.getLogger(__name__)
+EXCHANGE = "nameko-rpc"
+
+
+class RpcClient:
+    def __init__(self, amqp_uri: str, timeout: float = 10.0):
+        self.amqp_uri = amqp_uri
+        self.timeout = timeout
+        self._pending: dict[str, asyncio.Future] = {}
+        self._ready = asyncio.Event()
+        self._closing = False
+        self._conn: AsyncioConnection | None = None
+        self._channel = None
+        self._queue = ""
+        self._retry_delay = 0.2
+
+    # ---- connection life cycle ------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._connect()
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._conn is not None and not (self._conn.is_closed or self._conn.is_closing):
+            self._conn.close()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def _connect(self) -> None:
+        params = pika.URLParameters(self.amqp_uri)
+        params.heartbeat = 30
+        params.connection_attempts = 1
+        params.socket_timeout = 5
+        params.blocked_connection_timeout = 10
+        self._queue = f"rpc.reply-gateway-{uuid.uuid4().hex}"
+        self._conn = AsyncioConnection(
+            params,
+            on_open_callback=self._on_open,
+            on_open_error_callback=self._on_open_error,
+            on_close_callback=self._on_closed,
+            custom_ioloop=self._loop,
+        )
+
+    def _schedule_reconnect(self) -> None:
+        if self._closing:
+            return
+        delay, self._retry_delay = self._retry_delay, min(5.0, self._retry_delay * 2)
+        self._loop.call_later(delay, self._connect)
+
+    def _on_open(self, conn) -> None:
+        conn.channel(on_open_callback=self._on_channel)
+
+    def _on_open_error(self, conn, error) -> None:
+        log.warning("broker connection failed", extra={"error": str(error)})
+        self._schedule_reconnect()
+
+    def _on_closed(self, conn, reason) -> None:
+        self._ready.clear()
+        self._channel = None
+        self._fail_pending(ServiceUnavailable("the message broker connection was lost"))
+        if not self._closing:
+            log.warning("broker connection closed", extra={"reason": str(reason)})
+            self._schedule_reconnect()
+
+    def _on_channel(self, channel) -> None:
+        self._channel = channel
+        channel.add_on_close_callback(self._on_channel_closed)
+        channel.add_on_return_callback(self._on_return)
+        channel.exchange_declare(
+            EXCHANGE, exchange_type="topic", durable=True,
+            callback=lambda _: channel.queue_declare(
+                self._queue, exclusive=True, auto_delete=True, callback=self._on_queue_declared),
+        )
+
+    def _on_queue_declared(self, _frame) -> None:
+        self._channel.queue_bind(self._queue, EXCHANGE, routing_key=self._queue, callback=self._on_bound)
+
+    def _on_bound(self, _frame) -> None:
+        self._channel.basic_consume(self._queue, self._on_reply, auto_ack=True)
+        self._retry_delay = 0.2
+        self._ready.set()
+        log.info("rpc client ready", extra={"reply_queue": self._queue})
+
+    def _on_channel_closed(self, channel, reason) -> None:
+        self._ready.clear()
+        if self._conn is not None and self._conn.is_open:
+            self._conn.close()
+
+    def _fail_pending(self, exc: Exception) -> None:
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(exc)
+
+    # ---- messages ------------------------------------------------------------------
+    def _on_reply(self, channel, method, properties, body) -> None:
+        future = self._pending.pop(properties.correlation_id, None)
+        if future is not None and not future.done():
+            future.set_result(body)
+
+    def _on_return(self, channel, method, properties, body) -> None:
+        future = self._pending.pop(properties.correlation_id, None)
+        if future is not None and not future.done():
+            future.set_exception(ServiceUnavailable(f"no service is consuming {method.routing_key}"))
+
+    async def call(self, service: str, method: str, principal: Principal, timeout: float | None = None,
+                   **kwargs):
+        timeout = timeout or self.timeout
+        if not self._ready.is_set():
+            try:
+                await asyncio.wait_for(self._ready.wait(), timeout=min(2.0, timeout))
+            except asyncio.TimeoutError:
+                metrics.RPC_CALLS.labels(service, method, "unavailable").inc()
+                raise ServiceUnavailable("the message broker is unavailable") from None
+        correlation_id = uuid.uuid4().hex
+        future = self._loop.create_future()
+        self._pending[correlation_id] = future
+        headers = principal.as_headers()
+        headers["nameko.call_id_stack"] = [f"gateway.{service}.{method}.{correlation_id}"]
+        try:
+            self._channel.basic_publish(
+                EXCHANGE, f"{service}.{method}",
+                orjson.dumps({"args": [], "kwargs": kwargs}),
+                pika.BasicProperties(
+                    content_type="application/json", content_encoding="utf-8", reply_to=self._queue,
+                    correlation_id=correlation_id, headers=headers, delivery_mode=1,
+                    expiration=str(int(timeout * 1000)),
+                ),
+                mandatory=True,
+            )
+            body = await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            metrics.RPC_CALLS.labels(service, method, "timeout").inc()
+            raise ServiceUnavailable(f"{service} did not answer in {timeout}s", code="SERVICE_TIMEOUT") from None
+        except AppError:
+            metrics.RPC_CALLS.labels(service, method, "unavailable").inc()
+            raise
+        except Exception as exc:  # the channel closed under us
+            metrics.RPC_CALLS.labels(service, method, "unavailable").inc()
+            raise ServiceUnavailable("the message broker is unavailable") from exc
+        finally:
+            self._pending.pop(correlation_id, None)
+        reply = json.loads(body)
+        error = reply.get("error")
+        if error:
+            metrics.RPC_CALLS.labels(service, method, "error").inc()
+            raise from_remote(error.get("exc_type", ""), error.get("exc_args") or [])
+        metrics.RPC_CALLS.labels(service, method, "ok").inc()
+        return reply.get("result")

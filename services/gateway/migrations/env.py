@@ -1,0 +1,3 @@
+from common.alembic_env import run_migrations
+
+run_migrations("gateway")

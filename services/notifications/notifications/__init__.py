@@ -1,0 +1,1 @@
+"""Notifications: email, SMS, letters and in-app, with delivery tracking."""

@@ -1,0 +1,1 @@
+"""Orders: service checklists, activities and recurring resets."""

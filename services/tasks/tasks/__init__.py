@@ -1,0 +1,1 @@
+"""The tasks service: customers, contacts, invoices, payments, tasks, actions and the timeline."""

@@ -1,0 +1,1 @@
+"""Triage: reads inbound communications and links or creates tasks."""

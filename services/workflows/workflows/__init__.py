@@ -1,0 +1,1 @@
+"""Workflows: dunning sequences and sales pipelines."""

@@ -31,6 +31,7 @@ def role_name(service: str) -> str:
 
 def service_database_url(admin_url: str, service: str, password: str | None = None) -> str:
     """The URL a service connects with: same host and database, its own role."""
+    password = password or os.environ.get("SERVICE_DB_PASSWORD") or None
     parts = urlsplit(admin_url.replace("+psycopg", ""))
     host = parts.hostname or "127.0.0.1"
     netloc = f"{role_name(service)}{':' + password if password else ''}@{host}:{parts.port or 5432}"

@@ -22,7 +22,8 @@ from gateway.settings import GatewaySettings
 
 log = logging.getLogger("gateway")
 
-HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHENTICATED", 403: "FORBIDDEN"}
+HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHENTICATED", 403: "FORBIDDEN",
+              413: "PAYLOAD_TOO_LARGE"}
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict]:

@@ -7,6 +7,8 @@ import uuid
 
 import structlog
 
+from starlette.exceptions import HTTPException
+
 from common import metrics
 from common.errors import PayloadTooLarge
 from gateway.responses import error_response
@@ -14,8 +16,12 @@ from gateway.responses import error_response
 log = logging.getLogger("gateway.access")
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised while the body streams in; an HTTPException so FastAPI's body
+    parsing lets it through as a 413 instead of turning it into a 400."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, f"request bodies are limited to {limit} bytes")
 
 
 class GatewayMiddleware:
@@ -55,7 +61,7 @@ class GatewayMiddleware:
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
                     if received > self.max_body_bytes:
-                        raise BodyTooLarge()
+                        raise BodyTooLarge(self.max_body_bytes)
                 return message
 
             await self.app(scope, receive_limited, send_wrapper)

@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# Creates one login role per process (least privilege: a service can only reach
-# what common.migrate grants its own role). Runs once, from the postgres image's
-# /docker-entrypoint-initdb.d, on an empty data directory.
-# Password per role: DB_PASSWORD_<NAME> if set, else FOLLOWUP_DB_PASSWORD.
-# Keep in sync with deploy/k8s/overlays/local/postgres-init-roles.sh (check.sh diffs them).
+# Creates the per-service login roles with their own passwords (DB_PASSWORD_<NAME>,
+# from followup-secrets) on the first boot of an empty data directory.
+# common.migrate then sets their attributes and grants; it only sets passwords when
+# given SERVICE_DB_PASSWORD (one for all roles), which this overlay does not use.
 set -euo pipefail
 
 for name in tasks triage workflows notifications orders gateway; do
   var="DB_PASSWORD_${name^^}"
-  password="${!var:-${FOLLOWUP_DB_PASSWORD:-}}"
+  password="${!var:-}"
   if [ -z "$password" ]; then
-    echo "init-roles: no password for followup_${name} (set $var or FOLLOWUP_DB_PASSWORD)" >&2
+    echo "init-roles: $var is not set" >&2
     exit 1
   fi
   # psql variables + format(%I, %L) quote the values; no string splicing into SQL.

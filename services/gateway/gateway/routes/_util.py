@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import Request
+from starlette.responses import Response
 
 from common.errors import ValidationFailed
 from gateway.deps import Caller
@@ -31,5 +32,6 @@ async def idempotent_post(who: Caller, handler) -> JSONResponse:
         status, body = await run_idempotent(who.request, state.db, who.tenant_id,
                                             state.settings.idempotency_ttl_s, handler)
     except Replay as replay:
-        return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
+        return Response(replay.body, status_code=replay.status, media_type="application/json",
+                        headers={"Idempotent-Replayed": "true"})
     return JSONResponse(body, status_code=status)

@@ -52,7 +52,7 @@ def upgrade():
         request_hash text not null,
         state text not null check (state in ('in_progress', 'done')),
         response_status int,
-        response_body jsonb,
+        response_body text,  -- the exact bytes sent, so a replay is identical
         locked_until timestamptz not null,
         created_at timestamptz not null default now(),
         primary key (tenant_id, key)

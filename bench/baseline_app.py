@@ -1,0 +1,111 @@
+"""Baseline of the gateway scenario: ``GET /v1/tasks/{id}`` as one in-process FastAPI endpoint.
+
+It does the database work of the tasks service's ``get_task`` (the same five
+queries, in one transaction scoped by ``set_config('app.tenant_id', ..., true)``,
+as the same ``followup_tasks`` role under row-level security) and builds the
+same JSON with the same contracts and rules, so the gap to the gateway is
+what the architecture adds: authentication, the AMQP round trip, the
+eventlet worker and SQLAlchemy. No authentication: the tenant and viewer
+come from the environment (BASELINE_TENANT_ID, BASELINE_USER_ID).
+
+Run: ``python -m bench.baseline_app`` with DATABASE_URL (the followup_tasks
+role's URL) and BASELINE_PORT; served like the gateway (see gateway/__main__.py).
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import asynccontextmanager
+
+import orjson
+import uvicorn
+from fastapi import FastAPI
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+from starlette.responses import Response
+
+from common.contracts import tasks as c
+from common.logs import configure_logging
+from tasks import domain, models as m
+
+# The tasks service's max_workers default: the most get_task queries it runs at once.
+POOL_SIZE = 10
+
+
+def _select(table, where: str, tail: str = "") -> str:
+    """``select <the model's columns> from ...``: the column list SQLAlchemy sends for ``select(table)``."""
+    columns = ", ".join(col.name for col in table.columns)
+    return f"select {columns} from {table.name} where {where} {tail}".strip()
+
+
+TASK_SQL = _select(m.tasks, "id = %s")
+CUSTOMER_SQL = _select(m.customers, "id = %s")
+ACTIONS_SQL = _select(m.actions, "task_id = %s", "order by created_at, id")
+INVOICES_SQL = _select(m.invoices, "id = any(%s)")
+# 51 = the page of 50 plus one row to know whether there is a next page, as repository.timeline_page reads.
+TIMELINE_SQL = _select(m.timeline_entries, "customer_id = %s", "order by occurred_at desc, id desc limit 51")
+
+
+def create_app(database_url: str, tenant_id: str, user_id: str) -> FastAPI:
+    pool = AsyncConnectionPool(
+        database_url, min_size=2, max_size=POOL_SIZE, open=False, timeout=5,
+        kwargs={"options": "-c search_path=tasks -c statement_timeout=30000", "connect_timeout": 3,
+                "row_factory": dict_row, "application_name": "followup-bench-baseline"},
+        # A liveness check per checkout, as the gateway's pool and the service's pool_pre_ping do.
+        check=AsyncConnectionPool.check_connection,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await pool.open(wait=True, timeout=10)
+        yield
+        await pool.close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/readyz")
+    async def readyz():
+        async with pool.connection() as conn:
+            await conn.execute("select 1")
+        return Response(b'{"status":"ready"}', media_type="application/json")
+
+    @app.get("/v1/tasks/{task_id}")
+    async def get_task(task_id: uuid.UUID):
+        async with pool.connection() as conn, conn.transaction():
+            await conn.execute("select set_config('app.tenant_id', %s, true)", (tenant_id,))
+            task = await (await conn.execute(TASK_SQL, (task_id,))).fetchone()
+            if task is None:
+                return Response(b'{"error":{"code":"TASK_NOT_FOUND"}}', 404, media_type="application/json")
+            customer = await (await conn.execute(CUSTOMER_SQL, (task["customer_id"],))).fetchone()
+            actions = await (await conn.execute(ACTIONS_SQL, (task["id"],))).fetchall()
+            invoices = []
+            if task["invoice_ids"]:
+                rows = await (await conn.execute(INVOICES_SQL, (task["invoice_ids"],))).fetchall()
+                by_id = {r["id"]: r for r in rows}
+                invoices = [by_id[i] for i in task["invoice_ids"] if i in by_id]
+            timeline = (await (await conn.execute(TIMELINE_SQL, (task["customer_id"],))).fetchall())[:50]
+        sections = domain.section_actions(domain.visible_actions(actions, user_id))
+        body = c.CaseFileView(
+            task=c.TaskView.model_validate(task),
+            customer=c.CustomerView.model_validate(customer),
+            invoices=[c.InvoiceView.model_validate(i) for i in invoices],
+            action_groups=[c.ActionGroupView(trigger_event_id=t, actions=[c.ActionView.model_validate(a) for a in g])
+                           for t, g in sections.groups.items()],
+            pending_actions=[c.ActionView.model_validate(a) for a in sections.pending],
+            timeline=[c.TimelineEntryView.model_validate(e) for e in timeline],
+        ).model_dump(mode="json")
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    return app
+
+
+def main() -> None:
+    configure_logging("bench-baseline", os.environ.get("LOG_LEVEL", "WARNING"))
+    app = create_app(os.environ["DATABASE_URL"], os.environ["BASELINE_TENANT_ID"], os.environ["BASELINE_USER_ID"])
+    # The gateway's uvicorn settings (gateway/__main__.py): one process, uvloop, httptools, no access log.
+    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["BASELINE_PORT"]), log_config=None,
+                access_log=False, timeout_graceful_shutdown=20, loop="uvloop", http="httptools")
+
+
+if __name__ == "__main__":
+    main()

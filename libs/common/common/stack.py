@@ -1,0 +1,143 @@
+"""A local process supervisor for the whole system: ``make run`` and the integration tests.
+
+Every service and the gateway run as separate processes (nameko services are
+eventlet-patched; the gateway is asyncio and must not be), each with its own
+environment: its database role, the broker vhost, its HTTP port.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from common.migrate import service_database_url
+from common.settings import SERVICE_HTTP_PORTS, SERVICES
+
+ALL_PROCESSES = SERVICES + ("gateway",)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def amqp_uri(base: str, vhost: str) -> str:
+    return base.rstrip("/") + "/" + quote(vhost, safe="")
+
+
+@dataclass
+class StackConfig:
+    admin_url: str
+    amqp_uri: str
+    log_dir: Path
+    gateway_port: int = 8000
+    http_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_HTTP_PORTS))
+    api_key_pepper: str = field(default_factory=lambda: secrets.token_hex(16))
+    webhook_signing_secret: str = field(default_factory=lambda: secrets.token_hex(16))
+    log_level: str = "INFO"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def env_for(self, name: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "AMQP_", "HTTP_PORT"))}
+        env.update({
+            "DATABASE_URL": service_database_url(self.admin_url, name),
+            "AMQP_URI": self.amqp_uri,
+            "LOG_LEVEL": self.log_level,
+            "PYTHONUNBUFFERED": "1",
+            "API_KEY_PEPPER": self.api_key_pepper,
+            "WEBHOOK_SIGNING_SECRET": self.webhook_signing_secret,
+        })
+        if name == "gateway":
+            env["GATEWAY_PORT"] = str(self.gateway_port)
+        else:
+            env["HTTP_PORT"] = str(self.http_ports[name])
+        env.update(self.extra_env)
+        env.update(overrides or {})
+        return env
+
+    def health_url(self, name: str) -> str:
+        port = self.gateway_port if name == "gateway" else self.http_ports[name]
+        return f"http://127.0.0.1:{port}"
+
+
+def command_for(name: str) -> list[str]:
+    if name == "gateway":
+        return [sys.executable, "-m", "gateway"]
+    return [sys.executable, "-m", "common.runner", name]
+
+
+def http_ok(url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status == 200
+    except Exception:
+        return False
+
+
+class Stack:
+    def __init__(self, config: StackConfig):
+        self.config = config
+        self.processes: dict[str, subprocess.Popen] = {}
+        config.log_dir.mkdir(parents=True, exist_ok=True)
+
+    def start(self, name: str, env: dict[str, str] | None = None, wait: bool = True,
+              detach: bool = False) -> subprocess.Popen:
+        log_path = self.config.log_dir / f"{name}.log"
+        log = open(log_path, "ab")
+        proc = subprocess.Popen(
+            command_for(name), env=self.config.env_for(name, env), stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=detach,
+        )
+        self.processes[name] = proc
+        if wait:
+            self.wait_ready(name)
+        return proc
+
+    def wait_ready(self, name: str, timeout: float = 60.0) -> None:
+        url = self.config.health_url(name) + "/readyz"
+        deadline = time.monotonic() + timeout
+        proc = self.processes.get(name)
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.config.log_dir / (name + '.log')}")
+            if http_ok(url):
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"{name} not ready after {timeout}s; see {self.config.log_dir / (name + '.log')}")
+
+    def start_all(self, names=ALL_PROCESSES) -> None:
+        for name in names:
+            self.start(name, wait=False)
+        for name in names:
+            self.wait_ready(name)
+
+    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
+        proc = self.processes.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return None if proc is None else proc.returncode
+        proc.send_signal(sig)
+        try:
+            return proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait(5)
+
+    def kill(self, name: str) -> None:
+        self.stop(name, signal.SIGKILL)
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)

@@ -1,0 +1,59 @@
+import uuid
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from common.contracts import tasks as c
+from common.contracts.envelope import EventEnvelope, parse_event
+
+
+def invoice(**kw):
+    base = dict(customer_id=str(uuid.uuid4()), number="F-1", issue_date="2026-11-01", due_date="2026-11-30",
+                amount="10.00", currency="EUR")
+    return {**base, **kw}
+
+
+def test_X2_invoice_refuses_unknown_currency_and_due_before_issue():
+    assert c.InvoiceUpsert.model_validate(invoice()).due_date == date(2026, 11, 30)
+    with pytest.raises(ValidationError, match="unknown currency"):
+        c.InvoiceUpsert.model_validate(invoice(currency="EUX"))
+    with pytest.raises(ValidationError, match="due_date must be on or after issue_date"):
+        c.InvoiceUpsert.model_validate(invoice(due_date="2026-10-01"))
+    with pytest.raises(ValidationError):
+        c.InvoiceUpsert.model_validate(invoice(amount="-1"))
+    with pytest.raises(ValidationError):
+        c.InvoiceUpsert.model_validate(invoice(amount="1.001"))
+
+
+def test_money_travels_as_a_decimal_string():
+    dumped = c.InvoiceUpsert.model_validate(invoice(amount="12.5")).model_dump(mode="json")
+    assert dumped["amount"] == "12.5" and isinstance(dumped["amount"], str)
+
+
+def test_unknown_fields_are_refused_not_ignored():
+    with pytest.raises(ValidationError):
+        c.CustomerCreate.model_validate({"name": "x", "owner_user_id": str(uuid.uuid4()), "tenant_id": "forged"})
+
+
+def test_contact_phone_must_be_e164():
+    c.ContactCreate(name="A", phone="+33612345678")
+    with pytest.raises(ValidationError):
+        c.ContactCreate(name="A", phone="0612345678")
+
+
+def test_event_envelope_round_trip_validates_data_against_its_contract():
+    tenant = uuid.uuid4()
+    payment = {"id": str(uuid.uuid4()), "customer_id": str(uuid.uuid4()), "invoice_ids": [], "amount": "5.00",
+               "currency": "EUR", "paid_at": "2026-11-01T00:00:00Z", "created_at": "2026-11-01T00:00:00Z"}
+    env = EventEnvelope(event_type="payment_recorded", producer="tasks", tenant_id=tenant,
+                        data={"payment": payment})
+    parsed, data = parse_event("tasks", env.model_dump(mode="json"))
+    assert parsed.event_id == env.event_id and parsed.schema_version == 1
+    assert isinstance(data, c.PaymentRecorded)
+    bad = env.model_dump(mode="json")
+    bad["data"] = {"payment": {**payment, "amount": "lots"}}
+    with pytest.raises(ValidationError):
+        parse_event("tasks", bad)
+    with pytest.raises(ValueError, match="arrived on"):
+        parse_event("workflows", env.model_dump(mode="json"))

@@ -1,0 +1,84 @@
+"""Bad input gets the documented 4xx error and changes nothing."""
+import uuid
+
+import httpx
+import pytest
+
+
+@pytest.fixture
+def customer(api):
+    return api.customer()
+
+
+def _invoice(customer_id, **kw):
+    return {"customer_id": customer_id, "number": "B-1", "issue_date": "2026-11-01", "due_date": "2026-11-30",
+            "amount": "10.00", "currency": "EUR", **kw}
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"currency": "EUX"}, "currency"),
+    ({"due_date": "2026-10-01"}, None),
+    ({"amount": "ten"}, "amount"),
+    ({"amount": "-5.00"}, "amount"),
+    ({"issue_date": "yesterday"}, "issue_date"),
+    ({"status": "lost"}, "status"),
+    ({"number": None}, "number"),
+])
+def test_X2_invalid_invoice_is_422_with_field_details_and_not_stored(api, customer, change, field):
+    before = api.timeline(customer["id"])
+    resp = api.put("/v1/invoices/BAD-1", json=_invoice(customer["id"], **change))
+    assert resp.status_code == 422, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR" and error["message"]
+    if field:
+        assert any(d["loc"][-1] == field for d in error["details"]), error
+    assert api.get("/v1/invoices/BAD-1").status_code == 404
+    assert api.timeline(customer["id"]) == before
+
+
+def test_X2_missing_fields_and_wrong_types_name_each_field(api):
+    resp = api.post("/v1/tasks", json={"title": 5, "invoice_ids": "nope"})
+    assert resp.status_code == 422
+    locs = {tuple(d["loc"]) for d in resp.json()["error"]["details"]}
+    assert {("body", "customer_id"), ("body", "assignee_user_id"), ("body", "title"),
+            ("body", "invoice_ids")} <= locs
+
+
+def test_X2_malformed_json_is_400(api):
+    resp = api.post("/v1/customers", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "MALFORMED_JSON"
+
+
+def test_X2_oversized_body_is_413_and_changes_nothing(api, customer):
+    before = api.timeline(customer["id"])
+    huge = {"customer_id": customer["id"], "title": "x" * 10, "assignee_user_id": api.user_id,
+            "actions": [{"type": "generic", "payload": {"text": "y" * 2_000_000}}]}
+    resp = api.post("/v1/tasks", json=huge)
+    assert resp.status_code == 413 and resp.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    chunked = api.post("/v1/tasks", content=iter([b"{" + b" " * 700_000, b" " * 700_000 + b"}"]),
+                       headers={"Content-Type": "application/json"})
+    assert chunked.status_code == 413
+    assert api.timeline(customer["id"]) == before
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer fu_not-a-real-key", "Basic abc", "fu_xyz"])
+def test_X2_missing_or_bad_key_is_401(system, header):
+    headers = {"Authorization": header} if header else {}
+    resp = httpx.post(f"{system.base_url}/v1/customers", headers=headers,
+                      json={"name": "x", "owner_user_id": str(uuid.uuid4())})
+    assert resp.status_code == 401 and resp.json()["error"]["code"] == "UNAUTHENTICATED"
+
+
+def test_unknown_ids_are_404_and_malformed_ids_are_422(api):
+    assert api.get(f"/v1/tasks/{uuid.uuid4()}").json()["error"]["code"] == "TASK_NOT_FOUND"
+    assert api.get("/v1/tasks/not-a-uuid").status_code == 422
+    assert api.get("/v1/nothing-here").status_code == 404
+
+
+def test_X2_payment_in_other_currency_is_refused_and_changes_nothing(api, customer):
+    invoice = api.invoice(customer["id"], "CUR-1")
+    resp = api.post("/v1/payments", json={"customer_id": customer["id"], "invoice_ids": [invoice["id"]],
+                                          "amount": "10.00", "currency": "USD",
+                                          "paid_at": "2026-11-10T10:00:00Z"})
+    assert resp.status_code == 422 and resp.json()["error"]["code"] == "CURRENCY_MISMATCH"
+    assert api.get("/v1/invoices/CUR-1").json()["amount_paid"] == "0.00"

@@ -1,0 +1,108 @@
+"""The first vertical slice, driven through the gateway as an external system would."""
+import httpx
+
+
+def test_X1_X2_customer_contact_invoices_and_task_read_back_and_on_timeline(api):
+    customer = api.customer(external_id="crm-42", name="Dupont SARL", timezone="Europe/Paris",
+                            location={"lat": 48.85, "lon": 2.35})
+    contact = api.post(f"/v1/customers/{customer['id']}/contacts",
+                       json={"name": "Marie Dupont", "email": "marie@dupont.example", "phone": "+33612345678",
+                             "is_main": True})
+    assert contact.status_code == 201, contact.text
+    inv1 = api.invoice(customer["id"], "INV-1", number="2026-001", amount="1200.00")
+    inv2 = api.invoice(customer["id"], "INV-2", number="2026-002", amount="80.50")
+    task = api.task(customer["id"], [inv1["id"], inv2["id"]], title="Chase the two open invoices",
+                    category="payment_reminder",
+                    actions=[{"type": "call", "assignee_user_id": api.user_id, "payload": {"script": "Hello"}}])
+
+    read = api.get(f"/v1/customers/{customer['id']}").json()
+    assert read["name"] == "Dupont SARL" and read["timezone"] == "Europe/Paris"
+    assert [c["email"] for c in read["contacts"]] == ["marie@dupont.example"] and read["contacts"][0]["is_main"]
+    assert api.get("/v1/invoices/INV-2").json()["amount"] == "80.50"
+
+    case = api.get(f"/v1/tasks/{task['task']['id']}").json()
+    assert case["task"]["title"] == "Chase the two open invoices"
+    assert case["task"]["owner_user_id"] == api.user_id  # B4: manual -> the assignee
+    assert sorted(i["number"] for i in case["invoices"]) == ["2026-001", "2026-002"]
+    assert [a["type"] for a in case["pending_actions"]] == ["call"]
+    assert case["customer"]["id"] == customer["id"]
+
+    timeline = api.timeline(customer["id"])
+    kinds = [e["kind"] for e in timeline]
+    assert kinds.count("invoice_upserted") == 2
+    assert {"customer_upserted", "contact_added", "task_created"} <= set(kinds)
+    assert all(e["actor_user_id"] == api.user_id for e in timeline)
+    stamps = [e["occurred_at"] for e in timeline]
+    assert stamps == sorted(stamps, reverse=True)  # newest first
+
+
+def test_customer_post_with_known_external_id_updates_it(api):
+    first = api.post("/v1/customers", json={"external_id": "erp-7", "name": "Old name",
+                                            "owner_user_id": api.user_id})
+    again = api.post("/v1/customers", json={"external_id": "erp-7", "name": "New name",
+                                            "owner_user_id": api.user_id})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"] and again.json()["name"] == "New name"
+
+
+def test_invoice_put_is_an_upsert_and_payment_settles_it(api):
+    customer = api.customer()
+    created = api.put("/v1/invoices/ERP-9", json={
+        "customer_id": customer["id"], "number": "9", "issue_date": "2026-10-01", "due_date": "2026-10-31",
+        "amount": "50.00", "currency": "EUR"})
+    updated = api.put("/v1/invoices/ERP-9", json={
+        "customer_id": customer["id"], "number": "9", "issue_date": "2026-10-01", "due_date": "2026-11-15",
+        "amount": "50.00", "currency": "EUR"})
+    assert (created.status_code, updated.status_code) == (201, 200)
+    assert updated.json()["id"] == created.json()["id"] and updated.json()["due_date"] == "2026-11-15"
+
+    paid = api.post("/v1/payments", json={"customer_id": customer["id"], "invoice_ids": [created.json()["id"]],
+                                          "amount": "50.00", "currency": "EUR",
+                                          "paid_at": "2026-11-10T09:00:00+01:00"})
+    assert paid.status_code == 201, paid.text
+    invoice = api.get("/v1/invoices/ERP-9").json()
+    assert invoice["status"] == "paid" and invoice["amount_paid"] == "50.00"
+    assert "payment_recorded" in [e["kind"] for e in api.timeline(customer["id"])]
+
+
+def test_timeline_pages_are_stable_and_complete(api):
+    customer = api.customer()
+    for n in range(7):
+        api.invoice(customer["id"], number=f"P-{n}")
+    seen, cursor = [], None
+    while True:
+        page = api.get(f"/v1/customers/{customer['id']}/timeline",
+                       params={"limit": 3, **({"cursor": cursor} if cursor else {})}).json()
+        assert len(page["items"]) <= 3
+        seen += [e["id"] for e in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 8  # the customer entry and seven invoices
+
+
+def test_X2_health_metrics_and_openapi_are_served_without_auth(system):
+    base = system.base_url
+    assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
+    assert httpx.get(f"{base}/readyz").json()["status"] == "ready"
+    assert "followup_http_requests_total" in httpx.get(f"{base}/metrics").text
+    paths = httpx.get(f"{base}/openapi.json").json()["paths"]
+    for path in ("/v1/users", "/v1/customers", "/v1/customers/{customer_id}/contacts",
+                 "/v1/invoices/{external_id}", "/v1/payments", "/v1/tasks", "/v1/tasks/{task_id}",
+                 "/v1/customers/{customer_id}/timeline"):
+        assert path in paths, path
+    for service, port in system.stack.config.http_ports.items():
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ready", service
+        assert "followup_" in httpx.get(f"http://127.0.0.1:{port}/metrics").text
+
+
+def test_admin_creates_users_whose_keys_work_and_members_cannot(system, api):
+    resp = api.post("/v1/users", json={"email": "sam@acme.example", "name": "Sam", "role": "member"})
+    assert resp.status_code == 201, resp.text
+    member = system.api({"tenant_id": api.tenant_id, "user_id": resp.json()["user"]["id"],
+                         "api_key": resp.json()["api_key"]})
+    assert member.get(f"/v1/customers/{api.customer()['id']}").status_code == 200
+    denied = member.post("/v1/users", json={"email": "x@acme.example", "name": "X", "role": "admin"})
+    assert denied.status_code == 403 and denied.json()["error"]["code"] == "FORBIDDEN"
+    again = api.post("/v1/users", json={"email": "SAM@acme.example", "name": "Sam", "role": "member"})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "USER_EXISTS"

@@ -1,0 +1,65 @@
+"""X2: Idempotency-Key on POST."""
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+
+def _tasks_created(api, customer_id) -> int:
+    return sum(1 for e in api.timeline(customer_id) if e["kind"] == "task_created")
+
+
+def test_X2_fifty_parallel_posts_with_one_key_create_one_task(system, api):
+    customer = api.customer()
+    body = {"customer_id": customer["id"], "title": "Once only", "assignee_user_id": api.user_id}
+
+    def post(_):
+        with httpx.Client(base_url=system.base_url, timeout=30) as client:
+            return client.post("/v1/tasks", json=body, headers={
+                "Authorization": f"Bearer {api.key}", "Idempotency-Key": "parallel-1"})
+
+    with ThreadPoolExecutor(50) as pool:
+        responses = list(pool.map(post, range(50)))
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) <= {201, 409}, statuses
+    created = [r for r in responses if r.status_code == 201]
+    assert len({r.json()["task"]["id"] for r in created}) == 1
+    assert all(r.json()["error"]["code"] == "IDEMPOTENCY_IN_PROGRESS" for r in responses if r.status_code == 409)
+    assert _tasks_created(api, customer["id"]) == 1
+
+
+def test_X2_same_key_other_body_is_422_and_errors_replay_too(api):
+    customer = api.customer()
+    body = {"customer_id": customer["id"], "title": "A", "assignee_user_id": api.user_id}
+    first = api.post("/v1/tasks", json=body, headers={"Idempotency-Key": "k-reuse"})
+    assert first.status_code == 201
+    other = api.post("/v1/tasks", json={**body, "title": "B"}, headers={"Idempotency-Key": "k-reuse"})
+    assert other.status_code == 422 and other.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+    bad = {**body, "invoice_ids": ["00000000-0000-0000-0000-000000000000"]}
+    e1 = api.post("/v1/tasks", json=bad, headers={"Idempotency-Key": "k-error"})
+    e2 = api.post("/v1/tasks", json=bad, headers={"Idempotency-Key": "k-error"})
+    assert e1.status_code == e2.status_code == 404 and e1.json() == e2.json()
+    assert e2.headers.get("Idempotent-Replayed") == "true"
+    assert _tasks_created(api, customer["id"]) == 1
+
+
+def test_X2_keys_are_scoped_to_the_tenant(system, api):
+    other = system.api()
+    for client in (api, other):
+        customer = client.customer()
+        resp = client.post("/v1/tasks", headers={"Idempotency-Key": "same-key-two-tenants"}, json={
+            "customer_id": customer["id"], "title": "T", "assignee_user_id": client.user_id})
+        assert resp.status_code == 201 and "Idempotent-Replayed" not in resp.headers
+
+
+def test_X2_replay_after_gateway_restart_is_identical(system, api):
+    customer = api.customer()
+    body = {"customer_id": customer["id"], "title": "Survives restarts", "assignee_user_id": api.user_id}
+    first = api.post("/v1/tasks", json=body, headers={"Idempotency-Key": "restart-1"})
+    assert first.status_code == 201
+    system.stack.stop("gateway")
+    system.stack.start("gateway")
+    again = api.post("/v1/tasks", json=body, headers={"Idempotency-Key": "restart-1"})
+    assert again.status_code == 201 and again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert _tasks_created(api, customer["id"]) == 1

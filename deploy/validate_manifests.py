@@ -31,7 +31,6 @@ SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PEPPER|API_KEY|PRIVATE_K
 # scheme://user:password@  — the password part is what must not be literal.
 URL_CREDS = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@", re.I)
 K8S_VAR_ONLY = re.compile(r"^(\$\([A-Za-z_][A-Za-z0-9_]*\))+$")
-COMPOSE_VAR_ONLY = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-?][^}]*)?\}$")
 POD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -352,8 +351,10 @@ def check_compose() -> None:
         is_app = isinstance(cmd, list) and cmd[:2] == ["python", "-m"]
         env = svc.get("environment") or {}
         for key, value in (env.items() if isinstance(env, dict) else []):
-            for pw in URL_CREDS.findall(str(value)):
-                if not COMPOSE_VAR_ONLY.match(pw):
+            # ${VAR:-default} may itself contain ':' and '@'; judge the URL with each one folded.
+            folded = re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-?][^}]*)?\}", "${VAR}", str(value))
+            for pw in URL_CREDS.findall(folded):
+                if pw != "${VAR}":
                     err(f"{rel(path)} {name}", f"{key} embeds a literal password; use ${{VAR:-dev-default}}")
         if not is_app or name == "migrate":
             continue

@@ -20,7 +20,8 @@ def parse(argv: list[str] | None) -> tuple[list[str], scenarios.Options]:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                         help=f"one of: {', '.join(scenarios.names())} (default: all)")
-    parser.add_argument("--duration", type=float, default=defaults.duration_s, help="seconds measured per side and round")
+    parser.add_argument("--duration", type=float, default=defaults.duration_s,
+                        help="seconds measured per side and round")
     parser.add_argument("--warmup", type=float, default=defaults.warmup_s, help="seconds of unmeasured load first")
     parser.add_argument("--rounds", type=int, default=defaults.rounds, help="alternating rounds; figures are medians")
     parser.add_argument("--connections", type=int, default=defaults.connections)
@@ -44,9 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     names, options = parse(argv)
     # SIGTERM (a CI timeout, `kill`) must unwind like Ctrl-C so teardown drops the database and vhost.
     signal.signal(signal.SIGTERM, _interrupt)
-    machine = report.machine_info()
     failed = []
     for name in names:
+        machine = report.machine_info()  # per scenario: it records how busy the machine was at its start
         try:
             result = scenarios.load(name).run(options)
         except KeyboardInterrupt:

@@ -64,18 +64,18 @@ class Result:
     rounds: list[dict] = field(default_factory=list)  # raw per-round numbers, for whoever doubts a figure
 
 
-def machine_info(load_generator: str | None = None) -> dict:
+def machine_info() -> dict:
     info = {
         "node": platform.node(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        # Other work on the machine skews every figure; this says how busy it was when the run began.
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
     model = _cpu_model()
     if model:
         info["cpu_model"] = model
-    if load_generator:
-        info["load_generator"] = load_generator
     return info
 
 
@@ -137,9 +137,9 @@ def format_table(result: Result) -> str:
 
 
 def tool_version(argv: list[str]) -> str | None:
-    """First line a tool prints about itself (wrk prints its version on stdout and exits 1)."""
+    """What a tool says about itself, less its copyright line (``wrk --version`` exits 1 but prints it)."""
     if not shutil.which(argv[0]):
         return None
     out = subprocess.run(argv, capture_output=True, text=True)
     text = (out.stdout or out.stderr).strip()
-    return text.splitlines()[0] if text else argv[0]
+    return text.splitlines()[0].split(" Copyright")[0] if text else argv[0]

@@ -285,8 +285,8 @@ def check_kustomization(path: Path) -> None:
             need(r["path"], "replacements file")
     for ref in (k.get("configurations") or []) + (k.get("crds") or []):
         need(ref, "file")
-    for kind, gens in (("configMapGenerator", k.get("configMapGenerator")), ("secretGenerator", k.get("secretGenerator"))):
-        for g in gens or []:
+    for kind in ("configMapGenerator", "secretGenerator"):
+        for g in k.get(kind) or []:
             secret = kind == "secretGenerator"
             for ref in g.get("files") or []:
                 need(strip_key(ref), f"{kind} {g.get('name')} file", example_ok=secret)
@@ -298,7 +298,7 @@ def check_kustomization(path: Path) -> None:
                     err(where, f"{kind} {g.get('name')}: literal {key} holds a value; read it from the env file")
                 if not secret and SECRET_NAME.search(key):
                     err(where, f"{kind} {g.get('name')}: key {key} looks like a secret")
-                for pw in URL_CREDS.findall(value):
+                if URL_CREDS.search(value):
                     err(where, f"{kind} {g.get('name')}: literal {key} embeds a password in a URL")
 
 

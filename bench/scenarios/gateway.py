@@ -55,13 +55,15 @@ def run(options: Options) -> Result:
         Figure("p50", median("gateway", "p50_ms"), "ms", median("baseline", "p50_ms")),
         Figure("p99", median("gateway", "p99_ms"), "ms", median("baseline", "p99_ms")),
     ]
+    wrk = generator == "wrk"
     settings = {
         "request": "GET /v1/tasks/{id}", "connections": options.connections,
-        "threads": options.threads if generator == "wrk" else 1,
-        "load_generator": tool_version(["wrk", "--version"]) if generator == "wrk" else "python asyncio (bench/load.py)",
+        "threads": options.threads if wrk else 1,
+        "load_generator": tool_version(["wrk", "--version"]) if wrk else "python asyncio (bench/load.py)",
         "duration_s": options.duration_s, "warmup_s": options.warmup_s, "rounds": options.rounds,
-        "aggregate": "median over rounds", "case_file": {"invoices": INVOICES, "actions": 4,
-                                                         "timeline_rows": TIMELINE_UPDATES + INVOICES + 2},
+        "aggregate": "median over rounds",
+        # Timeline: the customer's and the task's creation, each invoice issued, then the updates.
+        "case_file": {"invoices": INVOICES, "actions": 4, "timeline_rows": TIMELINE_UPDATES + INVOICES + 2},
     }
     return Result("gateway", TITLE, figures, TARGETS, settings,
                   [{side: r[side].as_dict() for side in r} for r in rounds])

@@ -25,7 +25,7 @@ LOG_ROOT = Path(__file__).resolve().parents[2] / ".run" / "test-logs"
 
 # Fast retries so dead-lettering is observable within a test.
 TEST_ENV = {"DLQ_MAX_ATTEMPTS": "3", "RETRY_BASE_DELAY_MS": "100", "RPC_TIMEOUT_S": "5",
-            "OUTBOX_POLL_INTERVAL_S": "0.2", "TIMER_POLL_INTERVAL_S": "0.2"}
+            "OUTBOX_POLL_INTERVAL_S": "0.2", "TIMER_POLL_INTERVAL_S": "0.2", "DLQ_DEPTH_INTERVAL_S": "0.5"}
 
 
 def pytest_collection_modifyitems(items):

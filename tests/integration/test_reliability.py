@@ -1,8 +1,8 @@
 """Reliability patterns: outbox, inbox, declared topology, dead letters, row-level security."""
 import copy
-import json
 import uuid
 
+import httpx
 import psycopg
 import pytest
 
@@ -83,6 +83,9 @@ def test_failing_handler_dead_letters_after_bounded_attempts_and_queue_keeps_flo
     good = api.invoice(api.customer()["id"], amount="7.00")  # sent after the poison, on the same queue
 
     assert wait_for(lambda: _projected_amount(system, good["id"])) == "7.00"
+    metrics_url = f"http://127.0.0.1:{system.stack.config.http_ports['workflows']}/metrics"
+    depth = f'followup_dlq_depth{{queue="{PROJECTION_QUEUE}.dlq",service="workflows"}} 1.0'
+    wait_for(lambda: depth in httpx.get(metrics_url).text, 15)  # SREs see it waiting
     dead = drain(system.infra.amqp_uri, PROJECTION_QUEUE + ".dlq", settle_s=0.5,
                  until=lambda m: any(b["event_id"] == poison_id for b, _ in m))
     body, headers = next((b, h) for b, h in dead if b["event_id"] == poison_id)
@@ -90,11 +93,8 @@ def test_failing_handler_dead_letters_after_bounded_attempts_and_queue_keeps_flo
     assert "ValidationError" in headers["x-error"] and "invoice.id" in headers["x-error"].replace("\n", " ")
     assert headers["x-original-queue"] == PROJECTION_QUEUE
     assert body == poison  # kept as it came, for a replay once fixed
-    port = system.stack.config.http_ports["workflows"]
-    import httpx
-    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-    assert 'followup_dead_lettered_total{queue="' + PROJECTION_QUEUE in metrics.replace(
-        'service="workflows",', "")
+    dead_lettered = f'followup_dead_lettered_total{{queue="{PROJECTION_QUEUE}",service="workflows"}} 1.0'
+    assert dead_lettered in httpx.get(metrics_url).text
 
 
 def test_X3_row_level_security_hides_rows_when_the_tenant_is_unset(system, api):

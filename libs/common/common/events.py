@@ -14,7 +14,8 @@ import logging
 import traceback
 from datetime import datetime, timezone
 
-from kombu import Queue
+import eventlet
+from kombu import Connection, Queue
 from nameko.events import EventHandler
 from nameko.extensions import SharedExtension
 from pydantic import BaseModel
@@ -56,15 +57,45 @@ def backoff_ms(attempt: int, base_ms: int, cap_ms: int = 60_000) -> int:
 
 
 class DeadLetterRouter(SharedExtension):
+    def __init__(self):
+        super().__init__()
+        self.queues: set[str] = set()  # filled by handlers' setup, which may run before ours
+
     def setup(self):
         settings = settings_of(self.container)
         self.service_name = settings.service_name
         self.max_attempts = settings.dlq_max_attempts
         self.base_delay_ms = settings.retry_base_delay_ms
+        self.amqp_uri = settings.amqp_uri
+        self.depth_interval_s = settings.dlq_depth_interval_s
         self.publisher = ConfirmingPublisher(settings.amqp_uri)
+        self._running = False
+
+    def register(self, queue: str) -> None:
+        self.queues.add(queue)
+
+    def start(self):
+        self._running = True
+        self.container.spawn_managed_thread(self._watch_depths, identifier="dlq_depth")
 
     def stop(self):
+        self._running = False
         self.publisher.close()
+
+    kill = stop
+
+    def _watch_depths(self):
+        """Export how many messages wait in each dead-letter queue (alerts fire on it)."""
+        while self._running:
+            try:
+                with Connection(self.amqp_uri, connect_timeout=5) as conn:
+                    for queue in sorted(self.queues):
+                        dlq = dead_letter_queue_name(queue)
+                        _, depth, _ = conn.default_channel.queue_declare(dlq, passive=True)
+                        metrics.DLQ_DEPTH.labels(self.service_name, dlq).set(depth)
+            except Exception as exc:  # broker down or queue not declared yet: try again later
+                log.debug("dlq depth check failed", extra={"error": repr(exc)})
+            eventlet.sleep(self.depth_interval_s)
 
     def route_failure(self, queue: str, message, exc_info) -> None:
         headers = dict(message.headers or {})
@@ -98,16 +129,28 @@ class ReliableEventHandler(EventHandler):
     def __init__(self, source_service, event_type, **kwargs):
         super().__init__(source_service, event_type, reliable_delivery=True, requeue_on_error=False, **kwargs)
 
+    def setup(self):
+        super().setup()
+        self.dead_letters.register(self.queue.name)
+
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        try:
+            self._settle(message, exc_info)
+        except Exception:
+            # Broker gone mid-settle: the unacked message returns to its queue by itself.
+            # Raising here would make nameko kill the whole container.
+            log.warning("could not settle a message on %s", self.queue.name, exc_info=True)
+        return result, exc_info
+
+    def _settle(self, message, exc_info) -> None:
         if exc_info is not None:
             try:
                 self.dead_letters.route_failure(self.queue.name, message, exc_info)
             except Exception:
                 log.exception("could not route a failed event; requeueing it")
                 self.queue_consumer.requeue_message(message)
-                return result, exc_info
+                return
         self.queue_consumer.ack_message(message)
-        return result, exc_info
 
 
 reliable_event_handler = ReliableEventHandler.decorator

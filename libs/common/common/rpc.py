@@ -47,7 +47,14 @@ class Rpc(nameko_rpc.Rpc):
             if err.code == "INTERNAL":
                 log.error("unhandled error in %s", self.method_name, exc_info=exc_info)
             exc_info = (type(err), err, exc_info[2])
-        return super().handle_result(message, worker_ctx, result, exc_info)
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except Exception:
+            # The reply could not be published (broker gone). Nameko would let this
+            # kill the whole container; the caller has timed out with a 503 anyway,
+            # and a retry with its Idempotency-Key replays the committed result.
+            log.warning("could not send the reply of %s", self.method_name, exc_info=True)
+            return result, exc_info
 
 
 rpc = Rpc.decorator

@@ -45,6 +45,7 @@ class ServiceSettings(CommonSettings):
     # Event handler failures: attempts before the message goes to its dead-letter queue.
     dlq_max_attempts: int = Field(5, ge=1)
     retry_base_delay_ms: int = Field(500, ge=0)
+    dlq_depth_interval_s: float = Field(15.0, gt=0)
     outbox_poll_interval_s: float = Field(0.5, gt=0)
     outbox_batch_size: int = Field(200, ge=1)
     # Test hook: a relay that is off leaves committed events in the outbox (crash-window tests).

@@ -19,7 +19,8 @@ USER_ID = "user_id"
 ROLE = "role"
 CORRELATION_ID = "correlation_id"
 IDEMPOTENCY_KEY = "idempotency_key"
-CONTEXT_KEYS = (TENANT_ID, USER_ID, ROLE, CORRELATION_ID, IDEMPOTENCY_KEY)
+USER_EMAIL = "user_email"
+CONTEXT_KEYS = (TENANT_ID, USER_ID, ROLE, CORRELATION_ID, IDEMPOTENCY_KEY, USER_EMAIL)
 HEADER_PREFIX = "nameko."
 
 
@@ -30,6 +31,7 @@ class Principal:
     role: str | None
     correlation_id: str | None = None
     idempotency_key: str | None = None
+    user_email: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -42,6 +44,7 @@ class Principal:
             ROLE: self.role,
             CORRELATION_ID: self.correlation_id,
             IDEMPOTENCY_KEY: self.idempotency_key,
+            USER_EMAIL: self.user_email,
         }
         return {k: v for k, v in data.items() if v is not None}
 
@@ -63,6 +66,7 @@ def principal_from_context(context_data: dict) -> Principal:
         role=context_data.get(ROLE),
         correlation_id=context_data.get(CORRELATION_ID),
         idempotency_key=context_data.get(IDEMPOTENCY_KEY),
+        user_email=context_data.get(USER_EMAIL),
     )
 
 

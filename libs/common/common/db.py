@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, exc as sa_exc, text
 from sqlalchemy.engine import Connection, Engine
 
 from common.context import Principal
-from common.contracts.envelope import EventEnvelope
+from common.contracts.envelope import EVENT_PRODUCERS, EventEnvelope
 from common.errors import ServiceUnavailable
 
 
@@ -94,10 +94,12 @@ class UnitOfWork:
 
     # ---- outbox ----------------------------------------------------------
     def publish(self, data: BaseModel) -> EventEnvelope:
-        """Queue an event; it leaves with the commit or not at all."""
+        """Queue an event on this service's exchange; it leaves with the commit or not at all."""
+        if self.producer not in EVENT_PRODUCERS.get(data.event_type, ()):
+            raise ValueError(f"{self.producer} is not a producer of {data.event_type}")
         envelope = EventEnvelope(
             event_type=data.event_type,
-            producer=data.producer,
+            producer=self.producer,
             tenant_id=uuid.UUID(self.tenant_id),
             occurred_at=self.now,
             data=data.model_dump(mode="json"),
@@ -112,7 +114,7 @@ class UnitOfWork:
             {
                 "event_id": envelope.event_id,
                 "tenant_id": self.tenant_id,
-                "exchange": f"{data.producer}.events",
+                "exchange": f"{self.producer}.events",
                 "routing_key": data.event_type,
                 "body": envelope.model_dump_json(),
                 "headers": json_dumps(headers),

@@ -30,9 +30,10 @@ class Identity:
     user_id: str
     role: str
     features: tuple[str, ...]
+    email: str | None = None
 
     def principal(self, correlation_id: str | None, idempotency_key: str | None = None) -> Principal:
-        return Principal(self.tenant_id, self.user_id, self.role, correlation_id, idempotency_key)
+        return Principal(self.tenant_id, self.user_id, self.role, correlation_id, idempotency_key, self.email)
 
     def require_role(self, *roles: str) -> None:
         if self.role not in roles:
@@ -63,7 +64,8 @@ class Authenticator:
             row = await (await conn.execute("select * from authenticate(%s)", (digest,))).fetchone()
         if row is None:
             raise Unauthenticated("invalid API key")
-        identity = Identity(str(row["tenant_id"]), str(row["user_id"]), row["role"], tuple(row["features"]))
+        identity = Identity(str(row["tenant_id"]), str(row["user_id"]), row["role"], tuple(row["features"]),
+                            row["email"])
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[digest] = (now + self.ttl_s, identity)

@@ -201,24 +201,24 @@ class EventData(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-@event("tasks", "customer_upserted")
+@event("customer_upserted", producers=("tasks",))
 class CustomerUpserted(EventData):
     customer: CustomerView
     created: bool
 
 
-@event("tasks", "invoice_upserted")
+@event("invoice_upserted", producers=("tasks",))
 class InvoiceUpserted(EventData):
     invoice: InvoiceView
     created: bool
 
 
-@event("tasks", "payment_recorded")
+@event("payment_recorded", producers=("tasks",))
 class PaymentRecorded(EventData):
     payment: PaymentView
 
 
-@event("tasks", "task_created")
+@event("task_created", producers=("tasks",))
 class TaskCreated(EventData):
     task: TaskView
     action_ids: list[uuid.UUID]

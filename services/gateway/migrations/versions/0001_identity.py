@@ -62,9 +62,9 @@ def upgrade():
     -- Runs with its owner's rights so the gateway role can resolve a key without
     -- any read access to api_keys or to other tenants' users.
     create function authenticate(p_key_hash text)
-    returns table (tenant_id uuid, user_id uuid, role text, features text[])
+    returns table (tenant_id uuid, user_id uuid, role text, features text[], email text)
     language sql stable security definer set search_path = gateway as $$
-        select k.tenant_id, u.id, u.role, t.features
+        select k.tenant_id, u.id, u.role, t.features, u.email
         from api_keys k join users u on u.id = k.user_id join tenants t on t.id = k.tenant_id
         where k.key_hash = p_key_hash and k.revoked_at is null
     $$;

@@ -1,0 +1,98 @@
+"""Contracts between tasks and triage: an inbound communication, and the decision about it (B1).
+
+Tasks stores the communication, matches its sender and publishes
+``communication_received`` with the context triage needs (so triage never
+reads tasks' data); triage publishes ``triage_decided``, which tasks applies.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from common.contracts.envelope import event
+from common.contracts.tasks import ActionType
+
+CommunicationChannel = Literal["email", "sms", "call"]
+Category = Literal["promise_to_pay", "payment_sent", "dispute", "invoice_request", "question", "out_of_office",
+                   "wrong_contact", "unsubscribe", "other"]
+CATEGORIES: tuple[str, ...] = Category.__args__
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpenTaskSummary(Contract):
+    id: uuid.UUID
+    title: str
+    category: str | None
+    status: str
+    invoice_numbers: list[str] = Field(default_factory=list)
+    last_activity_at: datetime | None = None
+
+
+class InvoiceSummary(Contract):
+    id: uuid.UUID
+    number: str
+    amount: Decimal
+    currency: str
+    due_date: date
+    status: str
+
+
+class TimelineSummary(Contract):
+    kind: str
+    occurred_at: datetime
+    summary: str
+
+
+@event("communication_received", producers=("tasks",))
+class CommunicationReceived(Contract):
+    communication_id: uuid.UUID
+    channel: CommunicationChannel
+    from_address: str
+    to_address: str | None = None
+    subject: str | None = None
+    body: str
+    received_at: AwareDatetime
+    customer_id: uuid.UUID
+    customer_name: str
+    contact_id: uuid.UUID | None = None
+    language: str | None = None
+    open_tasks: list[OpenTaskSummary] = Field(default_factory=list)
+    invoices: list[InvoiceSummary] = Field(default_factory=list)
+    recent_timeline: list[TimelineSummary] = Field(default_factory=list)
+    ai_suggestions_enabled: bool = True
+
+
+class ExtractedFacts(Contract):
+    promised_amount: Decimal | None = None
+    currency: str | None = None
+    promised_date: date | None = None
+    invoice_numbers: list[str] = Field(default_factory=list)
+
+
+class SuggestedAction(Contract):
+    type: ActionType
+    summary: str = Field(max_length=500)
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+@event("triage_decided", producers=("triage",))
+class TriageDecided(Contract):
+    decision_id: uuid.UUID
+    communication_id: uuid.UUID
+    customer_id: uuid.UUID
+    decision: Literal["linked", "created"]
+    task_id: uuid.UUID | None = Field(None, description="the open task linked to (decision=linked)")
+    title: str | None = Field(None, description="title of the task to create (decision=created)")
+    category: Category
+    confidence: float = Field(ge=0, le=1)
+    facts: ExtractedFacts = Field(default_factory=ExtractedFacts)
+    suggested_actions: list[SuggestedAction] = Field(default_factory=list, max_length=10)
+    model: str
+    fell_back: bool = False

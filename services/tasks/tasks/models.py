@@ -67,3 +67,10 @@ timeline_entries = _tenant_table(
     Column("subject_type", Text, nullable=False), Column("subject_id", UUID(as_uuid=True)),
     Column("summary", Text, nullable=False), Column("data", JSONB, nullable=False),
 )
+
+tenant_settings = Table(
+    "tenant_settings", metadata,
+    Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    Column("ai_suggestions", Boolean, nullable=False), Column("timezone", Text, nullable=False),
+    Column("updated_at", TS, nullable=False), Column("updated_by_user_id", UUID(as_uuid=True)),
+)

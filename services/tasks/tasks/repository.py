@@ -97,3 +97,12 @@ def recent_timeline(uow: UnitOfWork, customer_id, limit: int = 50) -> list[dict]
     return timeline_page(uow, customer_id, limit, None)[0]
 
 
+
+
+DEFAULT_SETTINGS = {"ai_suggestions": True, "timezone": "UTC"}
+
+
+def tenant_settings(uow: UnitOfWork) -> dict:
+    """The tenant's settings, defaults when it never changed them (B5: AI suggestions on)."""
+    row = _row(uow.execute(select(m.tenant_settings)))
+    return {**DEFAULT_SETTINGS, **({k: row[k] for k in DEFAULT_SETTINGS} if row else {})}

@@ -7,6 +7,7 @@ scenario ran, whatever its targets; 1 when one could not run.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import traceback
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: FAILED (no result written)", file=sys.stderr)
             failed.append(name)
             continue
+        # Load that came during the run (other jobs on a shared machine) skews it: record it too.
+        machine["load_average_1m_end"] = round(os.getloadavg()[0], 2)
         path = report.write_json(result, machine)
         print(report.format_table(result))
         print(f"-> {path}\n", flush=True)

@@ -70,8 +70,8 @@ def machine_info() -> dict:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        # Other work on the machine skews every figure; this says how busy it was when the run began.
-        "load_average_1m": round(os.getloadavg()[0], 2),
+        # Other work on the machine skews every figure; this says how busy it was when the scenario began.
+        "load_average_1m_start": round(os.getloadavg()[0], 2),
     }
     model = _cpu_model()
     if model:

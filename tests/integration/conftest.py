@@ -67,6 +67,14 @@ class Api:
         assert resp.status_code == 201, resp.text
         return resp.json()
 
+    def user(self, role: str = "member") -> "Api":
+        """Another user of this tenant, with a key of its own."""
+        resp = self.http.post("/v1/users", json={"email": f"{uuid.uuid4().hex[:8]}@example.com",
+                                                 "name": "Colleague", "role": role})
+        assert resp.status_code == 201, resp.text
+        return Api(str(self.http.base_url), {"tenant_id": self.tenant_id, "user_id": resp.json()["user"]["id"],
+                                             "api_key": resp.json()["api_key"]})
+
     def timeline(self, customer_id: str) -> list[dict]:
         items, cursor = [], None
         while True:
@@ -95,6 +103,19 @@ class System:
     def api(self, tenant: dict | None = None) -> Api:
         return Api(self.base_url, tenant or self.create_tenant())
 
+    def move_clock(self, seconds: float) -> None:
+        """Move the services' clock forward (the durable timers fire by it)."""
+        path = Path(self.stack.config.extra_env["CLOCK_OFFSET_FILE"])
+        current = float(path.read_text()) if path.exists() else 0.0
+        path.write_text(str(current + seconds))
+
+    def rpc(self, service: str, method: str, context: dict, **kwargs):
+        """Call a service as another service would (nameko's standalone RPC, with context data)."""
+        from nameko.standalone.rpc import ClusterRpcProxy
+
+        with ClusterRpcProxy({"AMQP_URI": self.infra.amqp_uri}, context_data=context, timeout=20) as cluster:
+            return getattr(getattr(cluster, service), method)(**kwargs)
+
     def sql(self, query: str, params=(), role: str | None = None):
         """Read the database directly, as the admin or as a service role (platform checks only)."""
         url = self.infra.admin_url
@@ -109,10 +130,12 @@ class System:
 def running_system(name: str, start=tuple(SERVICES) + ("gateway",), env: dict | None = None):
     with isolated_infra(f"followup_it_{name}") as infra:
         migrate(infra)
+        log_dir = LOG_ROOT / infra.database
         config = StackConfig(admin_url=infra.admin_url, amqp_uri=infra.amqp_uri,
-                             log_dir=LOG_ROOT / infra.database, gateway_port=free_port(),
+                             log_dir=log_dir, gateway_port=free_port(),
                              http_ports={s: free_port() for s in SERVICES},
-                             extra_env={**TEST_ENV, **(env or {})})
+                             extra_env={**TEST_ENV, "CLOCK_OFFSET_FILE": str(log_dir / "clock-offset"),
+                                        **(env or {})})
         stack = Stack(config)
         try:
             stack.start_all(list(start))

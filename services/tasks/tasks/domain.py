@@ -111,3 +111,119 @@ def section_actions(actions: Iterable[dict]) -> ActionSections:
         elif action["status"] in LIVE_ACTION_STATUSES:
             pending.append(action)
     return ActionSections(groups, pending)
+
+
+# ---- A3: the action status machine ----------------------------------------------
+
+# Every allowed (from, to). ``draft -> new`` happens only through assignment (A4),
+# never by asking for the status, so it is not in this table.
+TRANSITIONS: frozenset[tuple[str, str]] = frozenset({
+    ("draft", "skipped"),
+    ("new", "in_progress"), ("new", "blocked"), ("new", "completed"), ("new", "skipped"),
+    ("in_progress", "new"), ("in_progress", "blocked"), ("in_progress", "completed"),
+    ("in_progress", "skipped"),
+    ("blocked", "new"), ("blocked", "in_progress"), ("blocked", "completed"), ("blocked", "skipped"),
+})
+ACTION_STATUSES = ("draft", "new", "in_progress", "blocked", "completed", "skipped")
+
+
+class IllegalTransition(Exception):
+    def __init__(self, current: str, requested: str, reason: str = ""):
+        self.current, self.requested = current, requested
+        super().__init__(reason or f"an action cannot go from {current} to {requested}")
+
+
+@dataclass(frozen=True)
+class ActionChange:
+    """The outcome of a requested change: the new status and assignee, and what follows from it."""
+
+    status: str
+    assignee_user_id: str | None
+    went_live: bool  # A4: a draft became visible and its assignee must be told
+    assignee_changed: bool
+    completed: bool
+
+
+def change_action(current_status: str, current_assignee: str | None, *, requested_status: str | None = None,
+                  requested_assignee: str | None = None, assign: bool = False) -> ActionChange:
+    """Apply a status request and/or an (re)assignment to an action; raise IllegalTransition if refused."""
+    assignee = str(requested_assignee) if assign and requested_assignee else (
+        None if assign else current_assignee)
+    status = current_status
+    went_live = False
+    if assign and current_status in CLOSED_ACTION_STATUSES:
+        raise IllegalTransition(current_status, current_status, "a closed action cannot be reassigned")
+    if current_status == "draft" and assignee:
+        status, went_live = "new", True  # A4: assigning a draft makes it live
+    if assign and assignee is None and current_status != "draft":
+        raise IllegalTransition(current_status, current_status, "a live action must keep an assignee")
+    if requested_status is not None and requested_status != status:
+        if (status, requested_status) not in TRANSITIONS:
+            reason = ("a draft goes live by being assigned" if status == "draft" and requested_status != "skipped"
+                      else "")
+            raise IllegalTransition(status, requested_status, reason)
+        status = requested_status
+    elif requested_status is not None and requested_status == current_status and not went_live:
+        raise IllegalTransition(current_status, requested_status, f"the action is already {requested_status}")
+    return ActionChange(status, assignee, went_live, assignee != current_assignee,
+                        status == "completed" and current_status != "completed")
+
+
+def can_act_on(action: dict, user_id: str | None, role: str | None) -> bool:
+    """Who may change an action: its assignee, its creator, or (live actions) an admin or integration."""
+    uid = str(user_id) if user_id else None
+    if action["status"] == "draft":
+        return uid is not None and str(action["created_by_user_id"]) == uid
+    if uid and uid in (str(action.get("assignee_user_id")), str(action.get("created_by_user_id"))):
+        return True
+    return role in ("admin", "integration")
+
+
+# ---- B3: duplicates ----------------------------------------------------------------
+
+OPEN_TASK_STATUSES = frozenset({"open", "waiting"})
+
+
+def find_duplicate(candidates: Iterable[dict], invoice_ids: Iterable) -> dict | None:
+    """An open task of the same customer with exactly the same set of invoices."""
+    wanted = frozenset(str(i) for i in invoice_ids)
+    for task in candidates:
+        if task["status"] in OPEN_TASK_STATUSES and frozenset(str(i) for i in task["invoice_ids"]) == wanted:
+            return task
+    return None
+
+
+# ---- C: promises to pay ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PromiseSchedule:
+    due_soon_at: "datetime"
+    overdue_at: "datetime"
+
+
+def promise_schedule(promised_date: "date", tenant_timezone: str) -> PromiseSchedule:
+    """C2/C3 in the tenant's time zone: Due Soon 24 h before the promised day starts;
+    Overdue once the promised day is over."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tenant_timezone)
+    day_start = datetime.combine(promised_date, time.min, tzinfo=zone)
+    day_end = datetime.combine(promised_date + timedelta(days=1), time.min, tzinfo=zone)
+    return PromiseSchedule(due_soon_at=day_start - timedelta(hours=24), overdue_at=day_end)
+
+
+def promise_covered(amount: Decimal, received: Decimal) -> bool:
+    return received >= amount
+
+
+def queue_rank(overdue_promise: bool) -> int:
+    """C5: overdue promises come first (rank 0), everything else after (rank 1)."""
+    return 0 if overdue_promise else 1
+
+
+def validate_payload(action_type: str, payload: dict) -> dict:
+    """A1: each type has its own payload; returns it normalised (raises pydantic's ValidationError)."""
+    from common.contracts.tasks import ACTION_PAYLOADS
+
+    return ACTION_PAYLOADS[action_type].model_validate(payload).model_dump(mode="json", exclude_none=True)

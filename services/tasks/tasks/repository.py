@@ -106,3 +106,113 @@ def tenant_settings(uow: UnitOfWork) -> dict:
     """The tenant's settings, defaults when it never changed them (B5: AI suggestions on)."""
     row = _row(uow.execute(select(m.tenant_settings)))
     return {**DEFAULT_SETTINGS, **({k: row[k] for k in DEFAULT_SETTINGS} if row else {})}
+
+
+def get_action(uow: UnitOfWork, action_id, lock: bool = False) -> dict | None:
+    query = select(m.actions).where(m.actions.c.id == action_id)
+    return _row(uow.execute(query.with_for_update() if lock else query))
+
+
+def get_task_locked(uow: UnitOfWork, task_id) -> dict | None:
+    return _row(uow.execute(select(m.tasks).where(m.tasks.c.id == task_id).with_for_update()))
+
+
+def deliveries_of(uow: UnitOfWork, action_ids: list) -> dict:
+    """Delivery states per action: ``{action_id: [{recipient, channel, state, occurred_at, reason}]}``."""
+    if not action_ids:
+        return {}
+    d = m.action_deliveries
+    rows = uow.execute(select(d).where(d.c.action_id.in_(action_ids)).order_by(d.c.occurred_at, d.c.state))
+    found: dict = {}
+    for r in rows.mappings():
+        found.setdefault(r["action_id"], []).append(
+            {"recipient": r["recipient"], "channel": r["channel"], "state": r["state"],
+             "occurred_at": r["occurred_at"], "reason": r["reason"]})
+    return found
+
+
+def open_tasks_of_customer(uow: UnitOfWork, customer_id) -> list[dict]:
+    rows = uow.execute(select(m.tasks).where(m.tasks.c.customer_id == customer_id, m.tasks.c.is_open)
+                       .order_by(m.tasks.c.created_at))
+    return [dict(r) for r in rows.mappings()]
+
+
+def get_promise(uow: UnitOfWork, promise_id=None, task_id=None, lock: bool = False) -> dict | None:
+    p = m.promises
+    query = select(p).where(p.c.id == promise_id if promise_id is not None else p.c.task_id == task_id)
+    return _row(uow.execute(query.with_for_update() if lock else query))
+
+
+def open_promises_of_customer(uow: UnitOfWork, customer_id) -> list[dict]:
+    p = m.promises
+    rows = uow.execute(select(p).where(p.c.customer_id == customer_id, p.c.status.in_(("waiting", "overdue")))
+                       .with_for_update())
+    return [dict(r) for r in rows.mappings()]
+
+
+NO_DUE_DATE = "9999-12-31 00:00:00+00"  # sorts last; psycopg cannot load 'infinity'
+
+
+
+def task_queue(uow: UnitOfWork, *, owner, status=None, customer_id=None, category=None, limit: int,
+               cursor: str | None) -> tuple[list[dict], str | None]:
+    """C5: overdue promises, then due date, then priority; keyset pages on the index ``tasks_queue``."""
+    t = m.tasks
+    query = select(t).where(t.c.owner_user_id == owner)
+    query = query.where(t.c.status == status) if status else query.where(t.c.is_open)
+    if customer_id:
+        query = query.where(t.c.customer_id == customer_id)
+    if category:
+        query = query.where(t.c.category == category)
+    after = decode_cursor(cursor, 4)
+    if after:
+        query = query.where(tuple_(t.c.queue_rank, t.c.queue_due_at, t.c.sort_priority, t.c.id) > tuple_(
+            func.cast(after[0], t.c.queue_rank.type), func.cast(after[1], t.c.queue_due_at.type),
+            func.cast(after[2], t.c.sort_priority.type), func.cast(after[3], t.c.id.type)))
+    query = query.order_by(t.c.queue_rank, t.c.queue_due_at, t.c.sort_priority, t.c.id).limit(limit + 1)
+    rows = [dict(r) for r in uow.execute(query).mappings()]
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor([last["queue_rank"], last["queue_due_at"].isoformat(), last["sort_priority"],
+                                     str(last["id"])])
+    return rows, next_cursor
+
+
+def action_list(uow: UnitOfWork, *, viewer, status=None, action_type=None, due_before=None, task_id=None,
+                trigger_event_id=None, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    """The caller's actions (assigned to them, or their own drafts), by due date then id."""
+    a = m.actions
+    due_key = func.coalesce(a.c.due_at, func.cast(NO_DUE_DATE, a.c.due_at.type))
+    mine = ((a.c.assignee_user_id == viewer) & (a.c.status != "draft")) | (
+        (a.c.created_by_user_id == viewer) & (a.c.status == "draft"))
+    query = select(a, due_key.label("due_key")).where(mine)
+    if task_id or trigger_event_id:  # a task's or a timeline event's group: every live action + own drafts
+        query = select(a, due_key.label("due_key")).where(
+            (a.c.status != "draft") | (a.c.created_by_user_id == viewer))
+        if task_id:
+            query = query.where(a.c.task_id == task_id)
+        if trigger_event_id:
+            query = query.where(a.c.trigger_event_id == trigger_event_id)
+    if status:
+        query = query.where(a.c.status == status)
+    if action_type:
+        query = query.where(a.c.type == action_type)
+    if due_before:
+        query = query.where(a.c.due_at < due_before)
+    after = decode_cursor(cursor, 2)
+    if after:
+        query = query.where(tuple_(due_key, a.c.id) > tuple_(
+            func.cast(after[0], a.c.due_at.type), func.cast(after[1], a.c.id.type)))
+    rows = [dict(r) for r in uow.execute(query.order_by(due_key, a.c.id).limit(limit + 1)).mappings()]
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([rows[-1]["due_key"].isoformat(), str(rows[-1]["id"])])
+    return rows, next_cursor
+
+
+def timeline_entry_exists(uow: UnitOfWork, customer_id, entry_id) -> bool:
+    t = m.timeline_entries
+    return uow.execute(select(t.c.id).where(t.c.id == entry_id, t.c.customer_id == customer_id)).first() is not None

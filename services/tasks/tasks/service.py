@@ -6,12 +6,15 @@ import uuid
 
 from common.context import CallerContext
 from common.contracts import tasks as c
-from common.errors import NotFound
+from common.errors import Conflict, NotFound
 from common.observability import PlatformEndpoints
 from common.pagination import clamp_limit
 from common.rpc import rpc
 from common.store import DatabaseProvider
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from tasks import domain, models as m, repository as repo
+from tasks.actions import ActionEntrypoints, action_view
+from tasks.promises import PromiseEntrypoints, promise_view
 
 
 def view(model, row: dict) -> dict:
@@ -22,7 +25,7 @@ def not_found(what: str) -> NotFound:
     return NotFound(f"{what} not found", code=f"{what.upper()}_NOT_FOUND")
 
 
-class TasksService(PlatformEndpoints):
+class TasksService(ActionEntrypoints, PromiseEntrypoints, PlatformEndpoints):
     name = "tasks"
 
     db = DatabaseProvider()
@@ -153,6 +156,7 @@ class TasksService(PlatformEndpoints):
                 {"allocations": [{"invoice_id": str(a.invoice_id), "applied": str(a.applied), "status": a.status}
                                  for a in plan.allocations], "unallocated": str(plan.unallocated)}),
                 occurred_at=cmd.paid_at)
+            self._apply_payment_to_promises(uow, cmd.customer_id, plan.allocations)
             uow.publish(c.PaymentRecorded(payment=payment))
             result = {**payment, "unallocated": str(plan.unallocated)}
             uow.finish_request(result)
@@ -160,41 +164,135 @@ class TasksService(PlatformEndpoints):
 
     # ---- tasks ----------------------------------------------------------------
     @rpc
-    def create_task(self, payload: dict) -> dict:
+    def create_task(self, payload: dict, force: bool = False) -> dict:
+        """Manual creation (B3/B4): refuses a duplicate open task unless ``force``."""
         cmd = c.TaskCreate.model_validate(payload)
-        user = self.caller.user_id
         with self.db.transaction(self.caller) as uow:
             replayed, result = uow.begin_request("create_task")
             if replayed:
                 return result
-            if repo.get_customer(uow, cmd.customer_id) is None:
-                raise not_found("customer")
-            invoices = repo.invoices_by_ids(uow, cmd.invoice_ids)
-            if len(invoices) != len(set(cmd.invoice_ids)) or any(i["customer_id"] != cmd.customer_id
-                                                                 for i in invoices):
-                raise not_found("invoice")
-            task = repo.insert_row(uow, m.tasks, {
-                "customer_id": cmd.customer_id, "invoice_ids": cmd.invoice_ids, "title": cmd.title,
-                "category": cmd.category, "owner_user_id": cmd.assignee_user_id,  # B4: manual -> the assignee
-                "status": "open", "origin": "manual", "priority": 0, "due_at": None,
-                "created_by_user_id": user, "created_at": uow.now, "updated_at": uow.now})
-            action_ids = []
-            for spec in cmd.actions:
-                action = repo.insert_row(uow, m.actions, {
-                    "task_id": task["id"], "type": spec.type,
-                    "status": domain.initial_action_status(spec.assignee_user_id),
-                    "assignee_user_id": spec.assignee_user_id, "created_by_user_id": user,
-                    "due_at": spec.due_at, "trigger_event_id": None, "payload": spec.payload,
-                    "created_at": uow.now, "updated_at": uow.now})
-                action_ids.append(action["id"])
-            repo.add_timeline(uow, domain.TimelineEntry(
-                cmd.customer_id, "task_created", "task", task["id"], f"Task created: {cmd.title}", user,
-                {"origin": "manual", "action_count": len(action_ids)}))
-            task_view = view(c.TaskView, task)
-            uow.publish(c.TaskCreated(task=task_view, action_ids=action_ids))
+            self._check_customer_and_invoices(uow, cmd.customer_id, cmd.invoice_ids)
+            duplicate = domain.find_duplicate(repo.open_tasks_of_customer(uow, cmd.customer_id), cmd.invoice_ids)
+            if duplicate is not None and not force:
+                raise Conflict("an open task of this customer already covers these invoices; "
+                               "repeat with force=true to create another", {"task": view(c.TaskView, duplicate)},
+                               code="DUPLICATE_TASK")
+            task = self._new_task(uow, cmd.customer_id, cmd.invoice_ids, cmd.title, cmd.category,
+                                  owner=cmd.assignee_user_id, origin="manual")  # B4: manual -> the assignee
+            actions = [self._insert_action(uow, task, spec) for spec in cmd.actions]
+            uow.publish(c.TaskCreated(task=c.TaskView.model_validate(task), action_ids=[a["id"] for a in actions]))
             result = self._case_file(uow, task)
             uow.finish_request(result)
             return result
+
+    def _check_customer_and_invoices(self, uow, customer_id, invoice_ids) -> None:
+        if repo.get_customer(uow, customer_id) is None:
+            raise not_found("customer")
+        invoices = repo.invoices_by_ids(uow, invoice_ids)
+        if len(invoices) != len(set(invoice_ids)) or any(i["customer_id"] != customer_id for i in invoices):
+            raise not_found("invoice")
+
+    def _new_task(self, uow, customer_id, invoice_ids, title, category, *, owner, origin, **extra) -> dict:
+        task = repo.insert_row(uow, m.tasks, {
+            "customer_id": customer_id, "invoice_ids": list(invoice_ids), "title": title, "category": category,
+            "owner_user_id": owner, "status": "open", "origin": origin, "priority": 0, "due_at": None,
+            "created_by_user_id": self.caller.user_id, "created_at": uow.now, "updated_at": uow.now, **extra})
+        repo.add_timeline(uow, domain.TimelineEntry(
+            customer_id, "task_created", "task", task["id"], f"Task created: {title}", self.caller.user_id,
+            {"origin": origin, "owner_user_id": str(owner)}))
+        return task
+
+    @rpc
+    def create_task_from_workflow(self, payload: dict) -> dict:
+        """B2: one pre-set action, no AI suggestions; ``task_completed`` reports back when it is done."""
+        cmd = c.WorkflowTaskCreate.model_validate(payload)
+        with self.db.transaction(self.caller) as uow:
+            replayed, result = uow.begin_request("create_task_from_workflow")
+            if replayed:
+                return result
+            self._check_customer_and_invoices(uow, cmd.customer_id, cmd.invoice_ids)
+            task = self._new_task(uow, cmd.customer_id, cmd.invoice_ids, cmd.title, cmd.category,
+                                  owner=cmd.owner_user_id, origin="workflow",  # B4: the step's user
+                                  workflow_ref=cmd.workflow_ref, wait_for_completion=cmd.wait_for_completion)
+            spec = cmd.action.model_copy(update={"assignee_user_id": cmd.action.assignee_user_id or cmd.owner_user_id})
+            action = self._insert_action(uow, task, spec)
+            uow.publish(c.TaskCreated(task=c.TaskView.model_validate(task), action_ids=[action["id"]]))
+            result = self._case_file(uow, task)
+            uow.finish_request(result)
+            return result
+
+    def _maybe_finish_workflow_task(self, uow, task: dict) -> None:
+        """A workflow's task is done when its pre-set action is closed."""
+        if task["origin"] != "workflow" or task["status"] not in domain.OPEN_TASK_STATUSES:
+            return
+        if all(a["status"] in domain.CLOSED_ACTION_STATUSES for a in repo.actions_of(uow, task["id"])):
+            self._close_task(uow, task, "completed")
+
+    def _close_task(self, uow, task: dict, status: str) -> dict:
+        updated = repo.update_row(uow, m.tasks, task["id"], {
+            "status": status, "overdue_promise": False, "closed_at": uow.now,
+            "closed_by_user_id": self.caller.user_id, "updated_at": uow.now})
+        repo.add_timeline(uow, domain.TimelineEntry(
+            task["customer_id"], "task_status_changed", "task", task["id"],
+            f"Task {status}: {task['title']}", self.caller.user_id, {"from": task["status"], "to": status}))
+        if status == "completed":
+            uow.publish(c.TaskCompleted(task=c.TaskView.model_validate(updated), workflow_ref=task["workflow_ref"] or {}))
+        return updated
+
+    @rpc
+    def update_task(self, task_id: str, payload: dict) -> dict:
+        cmd = c.TaskUpdate.model_validate(payload)
+        fields = cmd.model_fields_set - {"status"}
+        with self.db.transaction(self.caller) as uow:
+            task = repo.get_task_locked(uow, task_id)
+            if task is None:
+                raise not_found("task")
+            if fields:
+                changes = {f: getattr(cmd, f) for f in fields}
+                task = repo.update_row(uow, m.tasks, task["id"], {**changes, "updated_at": uow.now})
+                repo.add_timeline(uow, domain.TimelineEntry(
+                    task["customer_id"], "task_updated", "task", task["id"], "Task updated", self.caller.user_id,
+                    {"fields": sorted(fields)}))
+            if cmd.status and cmd.status != task["status"]:
+                if task["status"] not in domain.OPEN_TASK_STATUSES or cmd.status == "open":
+                    raise Conflict(f"a {task['status']} task cannot become {cmd.status}", code="ILLEGAL_TRANSITION")
+                promise = repo.get_promise(uow, task_id=task["id"], lock=True)
+                if promise is not None and promise["status"] in ("waiting", "overdue"):
+                    # C4: marking the promise task completed closes the promise (and its timers).
+                    self._close_promise(uow, promise, "completed" if cmd.status == "completed" else "cancelled",
+                                        cmd.status, f"Promise {cmd.status} by a user", self.caller.user_id)
+                    task = repo.get_task(uow, task["id"])
+                    if cmd.status == "completed":
+                        uow.publish(c.TaskCompleted(task=c.TaskView.model_validate(task)))
+                else:
+                    task = self._close_task(uow, task, cmd.status)
+            return self._case_file(uow, task)
+
+    @rpc
+    def list_tasks(self, assignee: str | None = None, status: str | None = None, customer_id: str | None = None,
+                   category: str | None = None, limit: int | None = None, cursor: str | None = None) -> dict:
+        """C5: the caller's queue (or ``assignee``'s), overdue promises first, then due date, then priority."""
+        with self.db.transaction(self.caller) as uow:
+            rows, next_cursor = repo.task_queue(
+                uow, owner=assignee or self.caller.user_id, status=status, customer_id=customer_id,
+                category=category, limit=clamp_limit(limit), cursor=cursor)
+            return {"items": [view(c.TaskView, r) for r in rows], "next_cursor": next_cursor}
+
+    @rpc
+    def get_settings(self) -> dict:
+        with self.db.transaction(self.caller) as uow:
+            return repo.tenant_settings(uow)
+
+    @rpc
+    def update_settings(self, payload: dict) -> dict:
+        cmd = c.SettingsUpdate.model_validate(payload)
+        with self.db.transaction(self.caller) as uow:
+            values = {**repo.tenant_settings(uow), **cmd.model_dump(exclude_none=True)}
+            uow.execute(pg_insert(m.tenant_settings).values(
+                tenant_id=uow.tenant_id, updated_at=uow.now, updated_by_user_id=self.caller.user_id, **values,
+            ).on_conflict_do_update(index_elements=["tenant_id"], set_={
+                **values, "updated_at": uow.now, "updated_by_user_id": self.caller.user_id}))
+            return values
 
     @rpc
     def get_task(self, task_id: str) -> dict:
@@ -207,16 +305,21 @@ class TasksService(PlatformEndpoints):
     def _case_file(self, uow, task: dict) -> dict:
         customer = repo.get_customer(uow, task["customer_id"])
         actions = domain.visible_actions(repo.actions_of(uow, task["id"]), self.caller.user_id)
+        deliveries = repo.deliveries_of(uow, [a["id"] for a in actions])
+        views = {a["id"]: action_view(a, deliveries.get(a["id"])) for a in actions}
         sections = domain.section_actions(actions)
-        return c.CaseFileView(
-            task=c.TaskView.model_validate(task),
-            customer=c.CustomerView.model_validate(customer),
-            invoices=[c.InvoiceView.model_validate(i) for i in repo.invoices_by_ids(uow, task["invoice_ids"])],
-            action_groups=[c.ActionGroupView(trigger_event_id=t, actions=[c.ActionView.model_validate(a) for a in g])
-                           for t, g in sections.groups.items()],
-            pending_actions=[c.ActionView.model_validate(a) for a in sections.pending],
-            timeline=[c.TimelineEntryView.model_validate(e) for e in repo.recent_timeline(uow, task["customer_id"])],
-        ).model_dump(mode="json")
+        promise = repo.get_promise(uow, task_id=task["id"])
+        return {
+            "task": view(c.TaskView, task),
+            "promise": promise_view(promise) if promise else None,
+            "customer": view(c.CustomerView, customer),
+            "invoices": [view(c.InvoiceView, i) for i in repo.invoices_by_ids(uow, task["invoice_ids"])],
+            "action_groups": [{"trigger_event_id": str(t), "actions": [views[a["id"]] for a in group]}
+                              for t, group in sections.groups.items()],
+            "pending_actions": [views[a["id"]] for a in sections.pending],
+            "actions": list(views.values()),
+            "timeline": [view(c.TimelineEntryView, e) for e in repo.recent_timeline(uow, task["customer_id"])],
+        }
 
     @rpc
     def customer_timeline(self, customer_id: str, limit: int | None = None, cursor: str | None = None) -> dict:

@@ -81,3 +81,58 @@ def test_A4_draft_visible_to_its_creator_only():
 def test_changed_fields_lists_old_and_new_values():
     assert domain.changed_fields({"a": 1, "b": 2}, {"a": 1, "b": 3}) == {"b": [2, 3]}
     assert domain.changed_fields({"a": 1}, {"a": 1}) == {}
+
+
+def test_B3_duplicate_is_an_open_task_with_the_same_set_of_invoices():
+    a, b = uuid.uuid4(), uuid.uuid4()
+    open_ab = {"id": 1, "status": "open", "invoice_ids": [a, b]}
+    closed_a = {"id": 2, "status": "completed", "invoice_ids": [a]}
+    waiting_none = {"id": 3, "status": "waiting", "invoice_ids": []}
+    assert domain.find_duplicate([open_ab, closed_a, waiting_none], [b, a]) is open_ab
+    assert domain.find_duplicate([open_ab, closed_a], [a]) is None  # a subset is another matter
+    assert domain.find_duplicate([waiting_none], []) is waiting_none
+
+
+def test_C2_C3_schedule_is_in_the_tenant_time_zone():
+    from datetime import date, datetime, timezone
+    s = domain.promise_schedule(date(2026, 12, 1), "America/New_York")
+    assert s.due_soon_at.astimezone(timezone.utc) == datetime(2026, 11, 30, 5, 0, tzinfo=timezone.utc)
+    assert s.overdue_at.astimezone(timezone.utc) == datetime(2026, 12, 2, 5, 0, tzinfo=timezone.utc)
+    assert (s.overdue_at - s.due_soon_at).total_seconds() == 48 * 3600
+
+
+def test_C2_schedule_handles_a_daylight_saving_change():
+    from datetime import date, timezone
+    s = domain.promise_schedule(date(2026, 3, 30), "Europe/Paris")  # the day after the spring change
+    assert s.due_soon_at.astimezone(timezone.utc).hour == 23 and s.overdue_at.astimezone(timezone.utc).hour == 22
+
+
+def test_C4_promise_is_covered_once_received_reaches_the_amount():
+    assert not domain.promise_covered(D("100"), D("99.99"))
+    assert domain.promise_covered(D("100"), D("100")) and domain.promise_covered(D("100"), D("150"))
+
+
+def test_C5_overdue_promises_rank_first():
+    assert domain.queue_rank(True) < domain.queue_rank(False)
+
+
+@pytest.mark.parametrize("action_type,payload,ok", [
+    ("email", {"to": ["a@b.example"], "subject": "Hi", "body": "..."}, True),
+    ("email", {"to": ["not an address"]}, False),
+    ("sms", {"text": "x" * 1601}, False),
+    ("sms", {"text": "Hello", "to": "+33612345678"}, True),
+    ("call", {"script": "Say hello", "outcome_notes": "done"}, True),
+    ("internal_note", {}, False),
+    ("internal_note", {"text": "Called twice"}, True),
+    ("promise_to_pay", {"amount": "10.00", "currency": "EUR", "promised_date": "2026-12-01"}, True),
+    ("promise_to_pay", {"amount": "-1"}, False),
+    ("generic", {"description": "Check the contract"}, True),
+    ("generic", {"unexpected": 1}, False),
+])
+def test_A1_each_action_type_validates_its_own_payload(action_type, payload, ok):
+    from pydantic import ValidationError
+    if ok:
+        assert isinstance(domain.validate_payload(action_type, payload), dict)
+    else:
+        with pytest.raises(ValidationError):
+            domain.validate_payload(action_type, payload)

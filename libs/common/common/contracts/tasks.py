@@ -64,20 +64,13 @@ class PaymentCreate(Command):
     paid_at: AwareDatetime
 
 
-class ActionSpec(Command):
-    type: ActionType
-    assignee_user_id: uuid.UUID | None = None
-    due_at: AwareDatetime | None = None
-    payload: dict[str, Any] = Field(default_factory=dict)
-
-
 class TaskCreate(Command):
     customer_id: uuid.UUID
     invoice_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
     title: Name
     category: str | None = Field(None, max_length=64)
     assignee_user_id: uuid.UUID
-    actions: list[ActionSpec] = Field(default_factory=list, max_length=50)
+    actions: list["ActionCreate"] = Field(default_factory=list, max_length=50)
 
 
 # ---- views (what the API returns) ----------------------------------------
@@ -134,6 +127,10 @@ class PaymentView(View):
 
 
 class ActionView(View):
+    version: int = 1
+    completed_at: datetime | None = None
+    completed_by_user_id: uuid.UUID | None = None
+    delivery: list[dict[str, Any]] = Field(default_factory=list)
     id: uuid.UUID
     task_id: uuid.UUID
     type: ActionType
@@ -161,6 +158,7 @@ class TimelineEntryView(View):
 
 class TaskView(View):
     id: uuid.UUID
+    overdue_promise: bool = False
     customer_id: uuid.UUID
     invoice_ids: list[uuid.UUID]
     title: str
@@ -182,10 +180,12 @@ class ActionGroupView(BaseModel):
 
 class CaseFileView(BaseModel):
     task: TaskView
+    promise: "PromiseView | None" = None
     customer: CustomerView
     invoices: list[InvoiceView]
     action_groups: list[ActionGroupView]
     pending_actions: list[ActionView]
+    actions: list[ActionView] = Field(default_factory=list)
     timeline: list[TimelineEntryView]
 
 
@@ -222,3 +222,135 @@ class PaymentRecorded(EventData):
 class TaskCreated(EventData):
     task: TaskView
     action_ids: list[uuid.UUID]
+
+
+# ---- action payloads (A1), one model per type ---------------------------------
+
+class EmailPayload(Command):
+    to: list[EmailStr] = Field(default_factory=list, max_length=50)
+    cc: list[EmailStr] = Field(default_factory=list, max_length=50)
+    bcc: list[EmailStr] = Field(default_factory=list, max_length=50)
+    subject: str = Field("", max_length=998)
+    body: str = Field("", max_length=100_000)
+    ai_draft: dict[str, Any] | None = Field(None, description="an AI-drafted reply for review: {body, model, ...}")
+
+
+class SmsPayload(Command):
+    text: str = Field("", max_length=1600)
+    to: str | None = Field(None, pattern=r"^\+[1-9]\d{6,14}$", description="E.164; default: the main contact")
+
+
+class CallPayload(Command):
+    script: str = Field("", max_length=20_000)
+    outcome_notes: str | None = Field(None, max_length=20_000)
+
+
+class NotePayload(Command):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class PromisePayload(Command):
+    amount: PositiveMoney | None = None
+    currency: Currency | None = None
+    promised_date: date | None = None
+    invoice_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+
+
+class GenericPayload(Command):
+    description: str = Field("", max_length=20_000)
+
+
+ACTION_PAYLOADS: dict[str, type[Command]] = {
+    "email": EmailPayload, "sms": SmsPayload, "call": CallPayload, "internal_note": NotePayload,
+    "promise_to_pay": PromisePayload, "generic": GenericPayload,
+}
+ActionStatus = Literal["draft", "new", "in_progress", "blocked", "completed", "skipped"]
+
+
+class ActionCreate(Command):
+    type: ActionType
+    assignee_user_id: uuid.UUID | None = None
+    due_at: AwareDatetime | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+    trigger_event_id: uuid.UUID | None = Field(None, description="A5: the customer timeline entry that triggered it")
+
+
+class ActionUpdate(Command):
+    status: ActionStatus | None = None
+    assignee_user_id: uuid.UUID | None = None
+    due_at: AwareDatetime | None = None
+    payload: dict[str, Any] | None = None
+
+
+class TaskUpdate(Command):
+    status: Literal["completed", "cancelled", "open"] | None = None
+    title: Name | None = None
+    category: str | None = Field(None, max_length=64)
+    priority: int | None = Field(None, ge=-100, le=100)
+    due_at: AwareDatetime | None = None
+
+
+class PromiseCreate(Command):
+    amount: PositiveMoney
+    currency: Currency
+    promised_date: date
+    invoice_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+
+
+class PromiseUpdate(Command):
+    promised_date: date | None = None
+    status: Literal["cancelled"] | None = None
+
+
+class WorkflowTaskCreate(Command):
+    """B2: a workflow step's task, with exactly one pre-set action and no AI suggestions."""
+
+    customer_id: uuid.UUID
+    invoice_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+    title: Name
+    category: str | None = Field(None, max_length=64)
+    owner_user_id: uuid.UUID
+    action: ActionCreate
+    wait_for_completion: bool = True
+    workflow_ref: dict[str, Any] = Field(default_factory=dict, description="ids the workflow needs back")
+
+
+class SettingsUpdate(Command):
+    ai_suggestions: bool | None = None
+    timezone: TimeZone | None = None
+
+
+class PromiseView(View):
+    id: uuid.UUID
+    task_id: uuid.UUID
+    source_task_id: uuid.UUID | None
+    customer_id: uuid.UUID
+    amount: Money
+    amount_received: Money
+    currency: str
+    promised_date: date
+    invoice_ids: list[uuid.UUID]
+    status: str
+    due_soon_at: datetime
+    overdue_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+@event("task_completed", producers=("tasks",))
+class TaskCompleted(EventData):
+    task: TaskView
+    workflow_ref: dict[str, Any] = Field(default_factory=dict)
+
+
+@event("action_completed", producers=("tasks",))
+class ActionCompleted(EventData):
+    action: ActionView
+
+
+@event("promise_recorded", producers=("tasks",))
+class PromiseRecorded(EventData):
+    promise: PromiseView
+
+CaseFileView.model_rebuild()
+TaskCreate.model_rebuild()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
 
@@ -71,13 +72,15 @@ async def record_payment(body: c.PaymentCreate, who: Caller = Depends(staff)):
     return await idempotent_post(who, handler)
 
 
-@router.post("/tasks", status_code=201, response_model=c.CaseFileView)
-async def create_task(body: c.TaskCreate, who: Caller = Depends(staff)):
+@router.post("/tasks", status_code=201, response_model=c.CaseFileView,
+             responses={409: {"description": "DUPLICATE_TASK: an open task of this customer has these invoices; "
+                                             "details.task is the match; repeat with ?force=true"}})
+async def create_task(body: c.TaskCreate, force: bool = False, who: Caller = Depends(staff)):
     await ensure_users(who.request, who.tenant_id,
                        [body.assignee_user_id] + [a.assignee_user_id for a in body.actions])
 
     async def handler(key):
-        return 201, await who.call("tasks", "create_task", key, payload=body.model_dump(mode="json"))
+        return 201, await who.call("tasks", "create_task", key, payload=body.model_dump(mode="json"), force=force)
 
     return await idempotent_post(who, handler)
 
@@ -85,3 +88,82 @@ async def create_task(body: c.TaskCreate, who: Caller = Depends(staff)):
 @router.get("/tasks/{task_id}", response_model=c.CaseFileView)
 async def get_task(task_id: uuid.UUID, who: Caller = Depends(staff)):
     return JSONResponse(await who.call("tasks", "get_task", task_id=str(task_id)))
+
+
+@router.get("/tasks")
+async def task_queue(status: str | None = None, assignee: uuid.UUID | None = None,
+                     customer_id: uuid.UUID | None = None, category: str | None = None,
+                     limit: int = Query(50, ge=1, le=200), cursor: str | None = None, who: Caller = Depends(staff)):
+    """C5: the caller's queue (or ``assignee``'s): overdue promises first, then due date, then priority."""
+    return JSONResponse(await who.call(
+        "tasks", "list_tasks", status=status, assignee=str(assignee) if assignee else None,
+        customer_id=str(customer_id) if customer_id else None, category=category, limit=limit, cursor=cursor))
+
+
+@router.patch("/tasks/{task_id}", response_model=c.CaseFileView)
+async def update_task(task_id: uuid.UUID, body: c.TaskUpdate, who: Caller = Depends(staff)):
+    return JSONResponse(await who.call("tasks", "update_task", task_id=str(task_id),
+                                       payload=body.model_dump(mode="json", exclude_unset=True)))
+
+
+@router.post("/tasks/{task_id}/actions", status_code=201, response_model=c.ActionView)
+async def add_action(task_id: uuid.UUID, body: c.ActionCreate, who: Caller = Depends(staff)):
+    await ensure_users(who.request, who.tenant_id, [body.assignee_user_id])
+
+    async def handler(key):
+        return 201, await who.call("tasks", "add_action", key, task_id=str(task_id),
+                                   payload=body.model_dump(mode="json"))
+
+    return await idempotent_post(who, handler)
+
+
+@router.get("/actions")
+async def list_actions(status: str | None = None, type: str | None = None, due_before: datetime | None = None,
+                       task_id: uuid.UUID | None = None, trigger_event_id: uuid.UUID | None = None,
+                       limit: int = Query(50, ge=1, le=200), cursor: str | None = None, who: Caller = Depends(staff)):
+    """The caller's actions; with ``trigger_event_id``, the group a timeline event triggered (A5)."""
+    return JSONResponse(await who.call(
+        "tasks", "list_actions", status=status, type=type, due_before=due_before.isoformat() if due_before else None,
+        task_id=str(task_id) if task_id else None, trigger_event_id=str(trigger_event_id) if trigger_event_id else None,
+        limit=limit, cursor=cursor))
+
+
+@router.get("/actions/{action_id}", response_model=c.ActionView)
+async def get_action(action_id: uuid.UUID, who: Caller = Depends(staff)):
+    return JSONResponse(await who.call("tasks", "get_action", action_id=str(action_id)))
+
+
+@router.patch("/actions/{action_id}", response_model=c.ActionView,
+              responses={409: {"description": "ILLEGAL_TRANSITION"}})
+async def update_action(action_id: uuid.UUID, body: c.ActionUpdate, who: Caller = Depends(staff)):
+    await ensure_users(who.request, who.tenant_id, [body.assignee_user_id])
+    return JSONResponse(await who.call("tasks", "update_action", action_id=str(action_id),
+                                       payload=body.model_dump(mode="json", exclude_unset=True)))
+
+
+@router.post("/tasks/{task_id}/promises", status_code=201, response_model=c.PromiseView)
+async def record_promise(task_id: uuid.UUID, body: c.PromiseCreate, who: Caller = Depends(staff)):
+    async def handler(key):
+        return 201, await who.call("tasks", "record_promise", key, task_id=str(task_id),
+                                   payload=body.model_dump(mode="json"))
+
+    return await idempotent_post(who, handler)
+
+
+@router.patch("/promises/{promise_id}", response_model=c.PromiseView)
+async def update_promise(promise_id: uuid.UUID, body: c.PromiseUpdate, who: Caller = Depends(staff)):
+    return JSONResponse(await who.call("tasks", "update_promise", promise_id=str(promise_id),
+                                       payload=body.model_dump(mode="json", exclude_unset=True)))
+
+
+@router.get("/settings")
+async def get_settings(who: Caller = Depends(staff)):
+    return JSONResponse(await who.call("tasks", "get_settings"))
+
+
+@router.put("/settings")
+async def update_settings(body: c.SettingsUpdate, who: Caller = Depends(staff)):
+    """B5: switch AI suggestions on or off for the tenant; the tenant time zone for schedules. Admins only."""
+    who.identity.require_role("admin")
+    return JSONResponse(await who.call("tasks", "update_settings", payload=body.model_dump(mode="json",
+                                                                                             exclude_none=True)))

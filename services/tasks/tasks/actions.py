@@ -1,0 +1,197 @@
+"""Action entrypoints (A1-A6, D5/D6 sending, E2 delivery states). Mixed into TasksService."""
+from __future__ import annotations
+
+import uuid
+
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from common.contracts import tasks as c
+from common.contracts.notifications import Sender
+from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.events import receive, reliable_event_handler
+from common.pagination import clamp_limit
+from common.rpc import rpc, validation_details
+from tasks import domain, models as m, notify, repository as repo
+
+
+def action_view(row: dict, deliveries: list | None = None) -> dict:
+    return c.ActionView.model_validate({**row, "delivery": deliveries or []}).model_dump(mode="json")
+
+
+def action_not_found() -> NotFound:
+    return NotFound("action not found", code="ACTION_NOT_FOUND")
+
+
+def validated_payload(action_type: str, payload: dict) -> dict:
+    try:
+        return domain.validate_payload(action_type, payload)
+    except ValidationError as exc:
+        raise ValidationFailed(f"invalid {action_type} payload", validation_details(exc)) from None
+
+
+class ActionEntrypoints:
+    def _timeline(self, uow, customer_id, kind, subject_type, subject_id, summary, data=None):
+        repo.add_timeline(uow, domain.TimelineEntry(customer_id, kind, subject_type, subject_id, summary,
+                                                    self.caller.user_id, data or {}))
+
+    def _notify_assignee(self, uow, action: dict, customer_id, title: str):
+        """A4/E5: the assignee of a live action hears about it (not when assigning oneself)."""
+        assignee = action["assignee_user_id"]
+        if assignee is None or str(assignee) == str(self.caller.user_id):
+            return
+        notify.in_app(uow, kind="action_assigned", user_id=assignee,
+                      key=f"action:{action['id']}:assigned:{assignee}:{action['version']}",
+                      title="An action was assigned to you", body=f"{action['type']}: {title}",
+                      subject=notify.action_subject(action, customer_id))
+
+    def _insert_action(self, uow, task: dict, spec: c.ActionCreate, trigger_event_id=None) -> dict:
+        """Insert a validated action; a live one goes on the timeline and its assignee is told."""
+        action = repo.insert_row(uow, m.actions, {
+            "task_id": task["id"], "type": spec.type, "status": domain.initial_action_status(spec.assignee_user_id),
+            "assignee_user_id": spec.assignee_user_id, "created_by_user_id": self.caller.user_id,
+            "due_at": spec.due_at, "trigger_event_id": trigger_event_id,
+            "payload": validated_payload(spec.type, spec.payload), "created_at": uow.now, "updated_at": uow.now})
+        if action["status"] != "draft":  # drafts stay off the shared timeline until they go live
+            self._timeline(uow, task["customer_id"], "action_created", "action", action["id"],
+                           f"{spec.type.replace('_', ' ').capitalize()} action added to '{task['title']}'",
+                           {"task_id": str(task["id"]), "assignee_user_id": str(spec.assignee_user_id)})
+            self._notify_assignee(uow, action, task["customer_id"], task["title"])
+        return action
+
+    @rpc
+    def add_action(self, task_id: str, payload: dict) -> dict:
+        spec = c.ActionCreate.model_validate(payload)
+        with self.db.transaction(self.caller) as uow:
+            replayed, result = uow.begin_request("add_action")
+            if replayed:
+                return result
+            task = repo.get_task(uow, task_id)
+            if task is None:
+                raise NotFound("task not found", code="TASK_NOT_FOUND")
+            if task["status"] not in domain.OPEN_TASK_STATUSES:
+                raise Conflict("the task is closed", code="TASK_CLOSED")
+            if spec.trigger_event_id and not repo.timeline_entry_exists(uow, task["customer_id"], spec.trigger_event_id):
+                raise NotFound("no such timeline event for this customer", code="TIMELINE_EVENT_NOT_FOUND")
+            result = action_view(self._insert_action(uow, task, spec, spec.trigger_event_id))
+            uow.finish_request(result)
+            return result
+
+    @rpc
+    def get_action(self, action_id: str) -> dict:
+        with self.db.transaction(self.caller) as uow:
+            action = self._visible_action(uow, action_id)
+            return action_view(action, repo.deliveries_of(uow, [action["id"]]).get(action["id"]))
+
+    def _visible_action(self, uow, action_id, lock: bool = False) -> dict:
+        action = repo.get_action(uow, action_id, lock=lock)
+        if action is None or not domain.visible_actions([action], self.caller.user_id):
+            raise action_not_found()  # A4: someone else's draft does not exist for you
+        return action
+
+    @rpc
+    def update_action(self, action_id: str, payload: dict) -> dict:
+        cmd = c.ActionUpdate.model_validate(payload)
+        fields = cmd.model_fields_set
+        with self.db.transaction(self.caller) as uow:
+            # The row lock serialises concurrent changes: the second sees the first's result.
+            action = self._visible_action(uow, action_id, lock=True)
+            if not domain.can_act_on(action, self.caller.user_id, self.caller.role):
+                raise Forbidden("only the action's assignee or creator (or an admin) can change it")
+            try:
+                change = domain.change_action(
+                    action["status"], str(action["assignee_user_id"]) if action["assignee_user_id"] else None,
+                    requested_status=cmd.status, requested_assignee=cmd.assignee_user_id,
+                    assign="assignee_user_id" in fields)
+            except domain.IllegalTransition as exc:
+                raise Conflict(str(exc), {"status": exc.current, "requested": exc.requested},
+                               code="ILLEGAL_TRANSITION") from None
+            updates = {"status": change.status, "assignee_user_id": change.assignee_user_id,
+                       "updated_at": uow.now, "version": action["version"] + 1}
+            if "payload" in fields:
+                if action["status"] in domain.CLOSED_ACTION_STATUSES:
+                    raise Conflict("a closed action cannot be edited", code="ILLEGAL_TRANSITION")
+                updates["payload"] = validated_payload(action["type"], {**action["payload"], **(cmd.payload or {})})
+            if "due_at" in fields:
+                updates["due_at"] = cmd.due_at
+            if change.completed:
+                updates.update(completed_at=uow.now, completed_by_user_id=self.caller.user_id)
+            task = repo.get_task(uow, action["task_id"])
+            updated = repo.update_row(uow, m.actions, action["id"], updates)
+            self._after_action_change(uow, task, action, updated, change)
+            return action_view(updated, repo.deliveries_of(uow, [updated["id"]]).get(updated["id"]))
+
+    def _after_action_change(self, uow, task: dict, before: dict, after: dict, change: domain.ActionChange):
+        customer_id = task["customer_id"]
+        if change.went_live or (change.assignee_changed and after["status"] != "draft"):
+            self._notify_assignee(uow, after, customer_id, task["title"])
+        if after["status"] == "draft":
+            return
+        if change.went_live:
+            self._timeline(uow, customer_id, "action_created", "action", after["id"],
+                           f"{after['type'].replace('_', ' ').capitalize()} action added to '{task['title']}'")
+        if before["status"] != after["status"]:
+            self._timeline(uow, customer_id, "action_status_changed", "action", after["id"],
+                           f"Action {after['type'].replace('_', ' ')} {before['status']} -> {after['status']}",
+                           {"from": before["status"], "to": after["status"], "task_id": str(task["id"])})
+        elif change.assignee_changed:
+            self._timeline(uow, customer_id, "action_assigned", "action", after["id"],
+                           "Action reassigned", {"assignee_user_id": str(after["assignee_user_id"])})
+        if not change.completed:
+            if after["status"] == "skipped":
+                self._maybe_finish_workflow_task(uow, task)
+            return
+        if after["type"] in ("email", "sms"):
+            sender = Sender(user_id=self.caller.user_id, email=self.caller.user_email)
+            sms_to = after["payload"].get("to") or self._main_phone(uow, customer_id)
+            if after["type"] == "sms" and not sms_to:
+                raise ValidationFailed("the customer has no main contact with a phone number", code="NO_RECIPIENT")
+            notify.send_action(uow, after, customer_id, sender, sms_to)
+        elif after["type"] == "internal_note":
+            self._timeline(uow, customer_id, "note", "action", after["id"], after["payload"].get("text", "")[:500])
+        elif after["type"] == "promise_to_pay":
+            self._promise_from_action(uow, task, after)
+        uow.publish(c.ActionCompleted(action=c.ActionView.model_validate(after)))
+        self._maybe_finish_workflow_task(uow, task)
+
+    def _main_phone(self, uow, customer_id) -> str | None:
+        contacts = repo.contacts_of(uow, customer_id)
+        main = [x for x in contacts if x["is_main"] and x["phone"]]
+        return main[0]["phone"] if main else None
+
+    @rpc
+    def list_actions(self, status: str | None = None, type: str | None = None, due_before: str | None = None,
+                     task_id: str | None = None, trigger_event_id: str | None = None, limit: int | None = None,
+                     cursor: str | None = None) -> dict:
+        with self.db.transaction(self.caller) as uow:
+            rows, next_cursor = repo.action_list(
+                uow, viewer=self.caller.user_id, status=status, action_type=type, due_before=due_before,
+                task_id=task_id, trigger_event_id=trigger_event_id, limit=clamp_limit(limit), cursor=cursor)
+            deliveries = repo.deliveries_of(uow, [r["id"] for r in rows])
+            return {"items": [action_view(r, deliveries.get(r["id"])) for r in rows], "next_cursor": next_cursor}
+
+    @reliable_event_handler("notifications", "delivery_status_changed")
+    def on_delivery_status_changed(self, body):
+        """E2: delivery states of a sent action, per recipient, as they arrive; each on the timeline."""
+        envelope, data = receive("notifications", body, self.caller)
+        ref = data.subject_ref
+        if ref is None or ref.type != "action":
+            return
+        with self.db.transaction(self.caller) as uow:
+            if not uow.first_delivery("tasks.on_delivery_status_changed", str(envelope.event_id)):
+                return
+            action = repo.get_action(uow, ref.id)
+            if action is None:
+                return
+            inserted = uow.execute(pg_insert(m.action_deliveries).values(
+                id=uuid.uuid4(), tenant_id=uow.tenant_id, action_id=action["id"],
+                notification_id=data.notification_id, channel=data.channel, recipient=data.recipient,
+                state=data.state, occurred_at=data.occurred_at, reason=data.reason,
+            ).on_conflict_do_nothing().returning(m.action_deliveries.c.id)).first()
+            if inserted is None:  # the same state of the same recipient, reported twice
+                return
+            task = repo.get_task(uow, action["task_id"])
+            repo.add_timeline(uow, domain.TimelineEntry(
+                task["customer_id"], "delivery_status", "action", action["id"],
+                f"{data.channel.capitalize()} to {data.recipient}: {data.state}", None,
+                {"state": data.state, "recipient": data.recipient, "reason": data.reason}), data.occurred_at)

@@ -1,0 +1,184 @@
+"""Promise to pay (C1-C5): a waiting task, Due Soon and Overdue timers, completion by payment.
+
+Mixed into TasksService. Timers are the platform's durable timers, keyed by
+promise id: moving a promise moves them, cancelling or keeping it removes them.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import ValidationError
+
+from common.contracts import tasks as c
+from common.contracts.notifications import SubjectRef
+from common.errors import Conflict, NotFound, ValidationFailed
+from common.rpc import rpc, validation_details
+from common.timers import DueTimer, due_timer
+from tasks import domain, models as m, notify, repository as repo
+
+DUE_SOON, OVERDUE = "promise_due_soon", "promise_overdue"
+
+
+def promise_view(row: dict) -> dict:
+    return c.PromiseView.model_validate(row).model_dump(mode="json")
+
+
+def promise_subject(promise: dict) -> SubjectRef:
+    return SubjectRef(type="promise", id=promise["id"], customer_id=promise["customer_id"], task_id=promise["task_id"])
+
+
+class PromiseEntrypoints:
+    @rpc
+    def record_promise(self, task_id: str, payload: dict) -> dict:
+        cmd = c.PromiseCreate.model_validate(payload)
+        with self.db.transaction(self.caller) as uow:
+            replayed, result = uow.begin_request("record_promise")
+            if replayed:
+                return result
+            source = repo.get_task(uow, task_id)
+            if source is None:
+                raise NotFound("task not found", code="TASK_NOT_FOUND")
+            result = promise_view(self._record_promise(uow, source, cmd))
+            uow.finish_request(result)
+            return result
+
+    def _promise_from_action(self, uow, task: dict, action: dict) -> None:
+        """A1: completing a promise-to-pay action starts the promise flow with its payload."""
+        try:
+            cmd = c.PromiseCreate.model_validate({k: action["payload"].get(k) for k in
+                                                  ("amount", "currency", "promised_date", "invoice_ids")})
+        except ValidationError as exc:
+            raise ValidationFailed("a promise needs amount, currency, promised_date and invoice_ids",
+                                   validation_details(exc)) from None
+        self._record_promise(uow, task, cmd)
+
+    def _record_promise(self, uow, source: dict, cmd: c.PromiseCreate) -> dict:
+        invoices = repo.invoices_by_ids(uow, cmd.invoice_ids)
+        if len(invoices) != len(set(cmd.invoice_ids)) or any(i["customer_id"] != source["customer_id"]
+                                                             for i in invoices):
+            raise NotFound("invoice not found", code="INVOICE_NOT_FOUND")
+        if any(i["currency"] != cmd.currency for i in invoices):
+            raise ValidationFailed("the promise's currency differs from its invoices'", code="CURRENCY_MISMATCH")
+        customer = repo.get_customer(uow, source["customer_id"])
+        schedule = domain.promise_schedule(cmd.promised_date, repo.tenant_settings(uow)["timezone"])
+        task = repo.insert_row(uow, m.tasks, {
+            "customer_id": customer["id"], "invoice_ids": cmd.invoice_ids,
+            "title": f"Promise to pay {cmd.amount} {cmd.currency} by {cmd.promised_date.isoformat()}",
+            "category": "promise_to_pay", "owner_user_id": customer["owner_user_id"],  # B4: the account owner
+            "status": "waiting", "origin": "promise", "priority": 0, "due_at": schedule.overdue_at,
+            "created_by_user_id": self.caller.user_id, "created_at": uow.now, "updated_at": uow.now})
+        promise = repo.insert_row(uow, m.promises, {
+            "task_id": task["id"], "source_task_id": source["id"], "customer_id": customer["id"],
+            "amount": cmd.amount, "amount_received": Decimal("0"), "currency": cmd.currency,
+            "promised_date": cmd.promised_date, "invoice_ids": cmd.invoice_ids, "status": "waiting",
+            "due_soon_at": schedule.due_soon_at, "overdue_at": schedule.overdue_at,
+            "created_at": uow.now, "updated_at": uow.now})
+        self._schedule_promise(uow, promise)
+        repo.add_timeline(uow, domain.TimelineEntry(
+            customer["id"], "promise_recorded", "promise", promise["id"],
+            f"Promise to pay {cmd.amount} {cmd.currency} by {cmd.promised_date.isoformat()}",
+            self.caller.user_id, {"task_id": str(task["id"]), "source_task_id": str(source["id"])}))
+        uow.publish(c.TaskCreated(task=c.TaskView.model_validate(task), action_ids=[]))
+        uow.publish(c.PromiseRecorded(promise=c.PromiseView.model_validate(promise)))
+        return promise
+
+    def _schedule_promise(self, uow, promise: dict) -> None:
+        key = str(promise["id"])
+        uow.schedule(DUE_SOON, key, promise["due_soon_at"], {"promise_id": key})
+        uow.schedule(OVERDUE, key, promise["overdue_at"], {"promise_id": key})
+
+    def _cancel_timers(self, uow, promise: dict) -> None:
+        uow.cancel(DUE_SOON, str(promise["id"]))
+        uow.cancel(OVERDUE, str(promise["id"]))
+
+    @rpc
+    def update_promise(self, promise_id: str, payload: dict) -> dict:
+        cmd = c.PromiseUpdate.model_validate(payload)
+        with self.db.transaction(self.caller) as uow:
+            promise = repo.get_promise(uow, promise_id, lock=True)
+            if promise is None:
+                raise NotFound("promise not found", code="PROMISE_NOT_FOUND")
+            if promise["status"] not in ("waiting", "overdue"):
+                raise Conflict(f"the promise is {promise['status']}", code="ILLEGAL_TRANSITION")
+            if cmd.status == "cancelled":
+                updated = self._close_promise(uow, promise, "cancelled", "cancelled", "Promise cancelled")
+            elif cmd.promised_date is not None:
+                schedule = domain.promise_schedule(cmd.promised_date, repo.tenant_settings(uow)["timezone"])
+                updated = repo.update_row(uow, m.promises, promise["id"], {
+                    "promised_date": cmd.promised_date, "due_soon_at": schedule.due_soon_at,
+                    "overdue_at": schedule.overdue_at, "status": "waiting", "updated_at": uow.now})
+                repo.update_row(uow, m.tasks, promise["task_id"], {
+                    "due_at": schedule.overdue_at, "overdue_promise": False, "status": "waiting",
+                    "updated_at": uow.now})
+                self._schedule_promise(uow, updated)  # moves both timers
+                repo.add_timeline(uow, domain.TimelineEntry(
+                    promise["customer_id"], "promise_moved", "promise", promise["id"],
+                    f"Promise moved to {cmd.promised_date.isoformat()}", self.caller.user_id,
+                    {"from": promise["promised_date"].isoformat(), "to": cmd.promised_date.isoformat()}))
+            else:
+                return promise_view(promise)
+            return promise_view(updated)
+
+    def _close_promise(self, uow, promise: dict, promise_status: str, task_status: str, summary: str,
+                       actor=None) -> dict:
+        self._cancel_timers(uow, promise)
+        updated = repo.update_row(uow, m.promises, promise["id"], {"status": promise_status, "updated_at": uow.now})
+        task = repo.get_task(uow, promise["task_id"])
+        if task["status"] in domain.OPEN_TASK_STATUSES:
+            repo.update_row(uow, m.tasks, task["id"], {
+                "status": task_status, "overdue_promise": False, "closed_at": uow.now,
+                "closed_by_user_id": actor, "updated_at": uow.now})
+        repo.add_timeline(uow, domain.TimelineEntry(promise["customer_id"], f"promise_{promise_status}", "promise",
+                                                    promise["id"], summary, actor))
+        return updated
+
+    def _apply_payment_to_promises(self, uow, customer_id, allocations) -> None:
+        """C4: a payment that covers a promise completes it by itself."""
+        applied = {a.invoice_id: a.applied for a in allocations}
+        for promise in repo.open_promises_of_customer(uow, customer_id):
+            received = sum((applied.get(i, Decimal("0")) for i in promise["invoice_ids"]), Decimal("0"))
+            if not received:
+                continue
+            total = promise["amount_received"] + received
+            promise = repo.update_row(uow, m.promises, promise["id"], {"amount_received": total,
+                                                                       "updated_at": uow.now})
+            if domain.promise_covered(promise["amount"], total):
+                self._close_promise(uow, promise, "kept", "completed",
+                                    f"Promise kept: {total} {promise['currency']} received")
+
+    # ---- durable timers -------------------------------------------------------------
+    @due_timer(DUE_SOON)
+    def on_promise_due_soon(self, timer: DueTimer):
+        """C2: 24 h before the promised date, the owner is told (once)."""
+        with self.db.transaction(self.caller) as uow:
+            promise = repo.get_promise(uow, timer.payload["promise_id"], lock=True)
+            if promise is not None and promise["status"] == "waiting":
+                task = repo.get_task(uow, promise["task_id"])
+                notify.in_app(uow, kind="promise_due_soon", user_id=task["owner_user_id"],
+                              key=f"promise:{promise['id']}:due_soon:{promise['promised_date'].isoformat()}",
+                              title="Promise to pay due soon",
+                              body=f"{promise['amount']} {promise['currency']} promised for "
+                                   f"{promise['promised_date'].isoformat()}", subject=promise_subject(promise))
+                repo.add_timeline(uow, domain.TimelineEntry(promise["customer_id"], "promise_due_soon", "promise",
+                                                            promise["id"], "Due Soon reminder sent to the owner"))
+            if not uow.complete_timer(timer.id, timer.claimed_by):
+                raise Conflict("timer taken over by another replica")  # roll back: it notifies instead
+
+    @due_timer(OVERDUE)
+    def on_promise_overdue(self, timer: DueTimer):
+        """C3: the date passed without a covering payment: notify, and the task rises to the top."""
+        with self.db.transaction(self.caller) as uow:
+            promise = repo.get_promise(uow, timer.payload["promise_id"], lock=True)
+            if promise is not None and promise["status"] == "waiting":
+                repo.update_row(uow, m.promises, promise["id"], {"status": "overdue", "updated_at": uow.now})
+                task = repo.update_row(uow, m.tasks, promise["task_id"], {"overdue_promise": True,
+                                                                          "updated_at": uow.now})
+                notify.in_app(uow, kind="promise_overdue", user_id=task["owner_user_id"],
+                              key=f"promise:{promise['id']}:overdue:{promise['promised_date'].isoformat()}",
+                              title="Promise to pay overdue",
+                              body=f"{promise['amount']} {promise['currency']} was promised for "
+                                   f"{promise['promised_date'].isoformat()}", subject=promise_subject(promise))
+                repo.add_timeline(uow, domain.TimelineEntry(promise["customer_id"], "promise_overdue", "promise",
+                                                            promise["id"], "Promise overdue: no covering payment"))
+            if not uow.complete_timer(timer.id, timer.claimed_by):
+                raise Conflict("timer taken over by another replica")

@@ -1,0 +1,221 @@
+"""The task manager (A1-A7, B2-B5) through the gateway, with the services running as processes."""
+import json
+import threading
+import uuid
+
+import pytest
+
+from .broker import drain, observe, publish, wait_for
+
+
+@pytest.fixture
+def case(api):
+    """A customer with an invoice and an open manual task."""
+    customer = api.customer()
+    invoice = api.invoice(customer["id"])
+    task = api.task(customer["id"], [invoice["id"]], title="Chase invoice", category="payment_reminder")
+    return {"customer": customer, "invoice": invoice, "task": task["task"]}
+
+
+def add_action(client, task_id, **body):
+    resp = client.post(f"/v1/tasks/{task_id}/actions", json=body)
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+PAYLOADS = {
+    "email": {"to": ["ap@customer.example"], "cc": ["boss@customer.example"], "subject": "Invoice", "body": "Hi"},
+    "sms": {"text": "Your invoice is due", "to": "+33612345678"},
+    "call": {"script": "Ask about invoice"},
+    "internal_note": {"text": "Customer prefers calls"},
+    "promise_to_pay": {"amount": "100.00", "currency": "EUR", "promised_date": "2026-12-15"},
+    "generic": {"description": "Check the contract"},
+}
+
+
+@pytest.mark.parametrize("action_type", list(PAYLOADS))
+def test_A1_A2_each_action_type_with_its_payload_assignee_status_and_due_date(api, case, action_type):
+    action = add_action(api, case["task"]["id"], type=action_type, assignee_user_id=api.user_id,
+                        due_at="2026-12-01T09:00:00+01:00", payload=PAYLOADS[action_type])
+    assert action["type"] == action_type and action["status"] == "new"
+    assert action["assignee_user_id"] == api.user_id and action["due_at"] == "2026-12-01T08:00:00Z"
+    for key, value in PAYLOADS[action_type].items():
+        assert action["payload"][key] == value
+
+
+def test_A1_invalid_payload_is_422_and_creates_nothing(api, case):
+    resp = api.post(f"/v1/tasks/{case['task']['id']}/actions",
+                    json={"type": "email", "assignee_user_id": api.user_id, "payload": {"to": ["nope"]}})
+    assert resp.status_code == 422 and resp.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert api.get(f"/v1/tasks/{case['task']['id']}").json()["actions"] == []
+
+
+def test_A3_illegal_transition_is_409_and_changes_nothing(api, case):
+    action = add_action(api, case["task"]["id"], type="call", assignee_user_id=api.user_id)
+    assert api.patch(f"/v1/actions/{action['id']}", json={"status": "completed"}).status_code == 200
+    resp = api.patch(f"/v1/actions/{action['id']}", json={"status": "in_progress"})
+    assert resp.status_code == 409 and resp.json()["error"]["code"] == "ILLEGAL_TRANSITION"
+    after = api.get(f"/v1/actions/{action['id']}").json()
+    assert after["status"] == "completed" and after["version"] == action["version"] + 1
+
+
+def test_A4_draft_is_seen_only_by_its_creator_and_goes_live_when_assigned(system, api, case):
+    colleague = api.user("member")
+    admin = api.user("admin")
+    observer = observe(system.infra.amqp_uri, "tasks", "notification_requested")
+    draft = add_action(api, case["task"]["id"], type="email", payload={"subject": "Draft"})
+    assert draft["status"] == "draft"
+    for other in (colleague, admin):
+        assert other.get(f"/v1/actions/{draft['id']}").status_code == 404
+        assert other.patch(f"/v1/actions/{draft['id']}", json={"status": "skipped"}).status_code == 404
+        assert draft["id"] not in [a["id"] for a in other.get(f"/v1/tasks/{case['task']['id']}").json()["actions"]]
+    assert draft["id"] in [a["id"] for a in api.get(f"/v1/actions", params={"status": "draft"}).json()["items"]]
+
+    live = api.patch(f"/v1/actions/{draft['id']}", json={"assignee_user_id": colleague.user_id})
+    assert live.status_code == 200 and live.json()["status"] == "new"
+    assert colleague.get(f"/v1/actions/{draft['id']}").status_code == 200
+    assert draft["id"] in [a["id"] for a in colleague.get("/v1/actions").json()["items"]]
+    sent = drain(system.infra.amqp_uri, observer.name, until=lambda m: m)
+    notices = [b["data"] for b, _ in sent if b["data"]["kind"] == "action_assigned"]
+    assert len(notices) == 1 and notices[0]["channel"] == "in_app"
+    assert notices[0]["recipients"][0]["user_id"] == colleague.user_id
+
+
+def test_A5_actions_grouped_by_their_trigger_event(api, case):
+    event = next(e for e in api.timeline(case["customer"]["id"]) if e["kind"] == "invoice_upserted")
+    grouped = [add_action(api, case["task"]["id"], type=t, assignee_user_id=api.user_id, trigger_event_id=event["id"],
+                          payload=PAYLOADS[t]) for t in ("email", "call")]
+    loose = add_action(api, case["task"]["id"], type="generic", assignee_user_id=api.user_id)
+    group = api.get("/v1/actions", params={"trigger_event_id": event["id"]}).json()["items"]
+    assert sorted(a["id"] for a in group) == sorted(a["id"] for a in grouped)
+    file = api.get(f"/v1/tasks/{case['task']['id']}").json()
+    assert [(g["trigger_event_id"], sorted(a["id"] for a in g["actions"])) for g in file["action_groups"]] == [
+        (event["id"], sorted(a["id"] for a in grouped))]
+    assert [a["id"] for a in file["pending_actions"]] == [loose["id"]]
+    bogus = api.post(f"/v1/tasks/{case['task']['id']}/actions",
+                     json={"type": "generic", "trigger_event_id": str(uuid.uuid4())})
+    assert bogus.status_code == 404
+
+
+def test_A6_completed_or_skipped_actions_leave_the_pending_section(api, case):
+    ids = [add_action(api, case["task"]["id"], type="generic", assignee_user_id=api.user_id)["id"] for _ in range(3)]
+    add_action(api, case["task"]["id"], type="generic")  # a draft is not pending
+    pending = lambda: [a["id"] for a in api.get(f"/v1/tasks/{case['task']['id']}").json()["pending_actions"]]
+    assert pending() == ids
+    api.patch(f"/v1/actions/{ids[0]}", json={"status": "completed"})
+    api.patch(f"/v1/actions/{ids[1]}", json={"status": "skipped"})
+    api.patch(f"/v1/actions/{ids[2]}", json={"status": "blocked"})
+    assert pending() == [ids[2]]
+
+
+def test_A7_case_file_holds_everything_and_the_timeline_says_who_did_what(api, case):
+    colleague = api.user()
+    action = add_action(api, case["task"]["id"], type="internal_note", assignee_user_id=colleague.user_id,
+                        payload={"text": "Spoke to accounting"})
+    colleague.patch(f"/v1/actions/{action['id']}", json={"status": "completed"})
+    file = api.get(f"/v1/tasks/{case['task']['id']}").json()
+    assert file["task"]["title"] == "Chase invoice" and file["task"]["category"] == "payment_reminder"
+    assert file["task"]["owner_user_id"] == api.user_id and file["task"]["status"] == "open"
+    assert file["customer"]["id"] == case["customer"]["id"]
+    assert [i["id"] for i in file["invoices"]] == [case["invoice"]["id"]]
+    assert [a["id"] for a in file["actions"]] == [action["id"]]
+    entries = {e["kind"]: e for e in file["timeline"]}
+    assert entries["action_status_changed"]["actor_user_id"] == colleague.user_id
+    assert entries["note"]["summary"] == "Spoke to accounting"
+    assert entries["action_created"]["actor_user_id"] == api.user_id
+
+
+def test_A4_D5_completing_an_email_sends_it_once_as_the_acting_user_and_shows_delivery(system, api, case):
+    observer = observe(system.infra.amqp_uri, "tasks", "notification_requested")
+    action = add_action(api, case["task"]["id"], type="email", assignee_user_id=api.user_id, payload=PAYLOADS["email"])
+    assert api.patch(f"/v1/actions/{action['id']}", json={"status": "completed"}).status_code == 200
+    assert api.patch(f"/v1/actions/{action['id']}", json={"status": "completed"}).status_code == 409
+    sent = [b for b, _ in drain(system.infra.amqp_uri, observer.name, until=lambda m: m)
+            if b["data"]["kind"] == "action_email"]
+    assert len(sent) == 1
+    request = sent[0]["data"]
+    me = api.get(f"/v1/customers/{case['customer']['id']}").json()  # any authenticated read
+    assert me and request["sender"]["user_id"] == api.user_id and request["sender"]["email"].endswith(".example")
+    assert {(r["address"], r["role"]) for r in request["recipients"]} == {
+        ("ap@customer.example", "to"), ("boss@customer.example", "cc")}
+    assert request["idempotency_key"] == f"action:{action['id']}:send"
+
+    # The notifications service reports states; the action shows them, the timeline too (E2).
+    for state in ("sent", "delivered", "delivered"):  # a repeated report changes nothing
+        publish(system.infra.amqp_uri, "notifications.events", "delivery_status_changed", {
+            "event_id": str(uuid.uuid4()), "event_type": "delivery_status_changed", "producer": "notifications",
+            "tenant_id": api.tenant_id, "occurred_at": "2026-11-22T10:00:00Z", "schema_version": 1,
+            "data": {"notification_id": str(uuid.uuid4()), "idempotency_key": request["idempotency_key"],
+                     "kind": "action_email", "channel": "email", "recipient": "ap@customer.example",
+                     "state": state, "occurred_at": "2026-11-22T10:00:00Z", "subject_ref": request["subject_ref"]}},
+            {"nameko.tenant_id": api.tenant_id})
+    states = wait_for(lambda: [d["state"] for d in api.get(f"/v1/actions/{action['id']}").json()["delivery"]]
+                      if len(api.get(f"/v1/actions/{action['id']}").json()["delivery"]) >= 2 else None)
+    assert states == ["delivered", "sent"] or states == ["sent", "delivered"]
+    kinds = [e["kind"] for e in api.timeline(case["customer"]["id"])]
+    assert kinds.count("delivery_status") == 2
+
+
+def test_concurrent_changes_end_in_one_valid_state_and_one_409(api, case):
+    colleague = api.user("admin")
+    action = add_action(api, case["task"]["id"], type="call", assignee_user_id=api.user_id)
+    results = []
+    barrier = threading.Barrier(2)
+
+    def complete(client):
+        barrier.wait()
+        results.append(client.patch(f"/v1/actions/{action['id']}", json={"status": "completed"}).status_code)
+
+    threads = [threading.Thread(target=complete, args=(c,)) for c in (api, colleague)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sorted(results) == [200, 409]
+    final = api.get(f"/v1/actions/{action['id']}").json()
+    assert final["status"] == "completed" and final["version"] == action["version"] + 1
+
+
+def test_X3_another_tenants_action_is_404(system, api, case):
+    action = add_action(api, case["task"]["id"], type="call", assignee_user_id=api.user_id)
+    stranger = system.api()
+    assert stranger.get(f"/v1/actions/{action['id']}").status_code == 404
+    assert stranger.patch(f"/v1/actions/{action['id']}", json={"status": "skipped"}).status_code == 404
+    assert api.get(f"/v1/actions/{action['id']}").json()["status"] == "new"
+
+
+def test_B3_duplicate_open_task_returns_the_match_unless_forced(api, case):
+    body = {"customer_id": case["customer"]["id"], "invoice_ids": [case["invoice"]["id"]], "title": "Again",
+            "assignee_user_id": api.user_id}
+    dup = api.post("/v1/tasks", json=body)
+    assert dup.status_code == 409 and dup.json()["error"]["code"] == "DUPLICATE_TASK"
+    assert dup.json()["error"]["details"]["task"]["id"] == case["task"]["id"]
+    forced = api.post("/v1/tasks", params={"force": "true"}, json=body)
+    assert forced.status_code == 201 and forced.json()["task"]["id"] != case["task"]["id"]
+    other_set = api.post("/v1/tasks", json={**body, "invoice_ids": []})
+    assert other_set.status_code == 201
+
+
+def test_B2_B4_workflow_task_has_one_preset_action_its_owner_and_reports_completion(system, api, case):
+    step_owner = api.user()
+    observer = observe(system.infra.amqp_uri, "tasks", "task_completed")
+    file = system.rpc("tasks", "create_task_from_workflow", {"tenant_id": api.tenant_id},
+                      payload={"customer_id": case["customer"]["id"], "invoice_ids": [case["invoice"]["id"]],
+                               "title": "Dunning step 2: call", "owner_user_id": step_owner.user_id,
+                               "action": {"type": "call", "payload": {"script": "Remind politely"}},
+                               "workflow_ref": {"enrolment_id": "E-1", "step": 2}})
+    assert file["task"]["origin"] == "workflow" and file["task"]["owner_user_id"] == step_owner.user_id
+    assert [(a["type"], a["assignee_user_id"]) for a in file["actions"]] == [("call", step_owner.user_id)]
+    action_id = file["actions"][0]["id"]
+    assert step_owner.patch(f"/v1/actions/{action_id}", json={"status": "completed"}).status_code == 200
+    assert api.get(f"/v1/tasks/{file['task']['id']}").json()["task"]["status"] == "completed"
+    done = drain(system.infra.amqp_uri, observer.name, until=lambda m: m)
+    assert [b["data"]["workflow_ref"] for b, _ in done] == [{"enrolment_id": "E-1", "step": 2}]
+
+
+def test_B5_ai_suggestions_switch_is_per_tenant_and_admin_only(system, api):
+    assert api.get("/v1/settings").json()["ai_suggestions"] is True
+    member = api.user("member")
+    assert member.put("/v1/settings", json={"ai_suggestions": False}).status_code == 403
+    assert api.put("/v1/settings", json={"ai_suggestions": False, "timezone": "Europe/Paris"}).status_code == 200
+    assert api.get("/v1/settings").json() == {"ai_suggestions": False, "timezone": "Europe/Paris"}
+    assert system.api().get("/v1/settings").json()["ai_suggestions"] is True  # another tenant unaffected
+    assert api.put("/v1/settings", json={"timezone": "Mars/Olympus"}).status_code == 422

@@ -187,7 +187,8 @@ def test_B3_duplicate_open_task_returns_the_match_unless_forced(api, case):
             "assignee_user_id": api.user_id}
     dup = api.post("/v1/tasks", json=body)
     assert dup.status_code == 409 and dup.json()["error"]["code"] == "DUPLICATE_TASK"
-    assert dup.json()["error"]["details"]["task"]["id"] == case["task"]["id"]
+    match = dup.json()["error"]["details"]["task"]
+    assert match["id"] == case["task"]["id"] and match["priority"] == 0 and match["category"] == "payment_reminder"
     forced = api.post("/v1/tasks", params={"force": "true"}, json=body)
     assert forced.status_code == 201 and forced.json()["task"]["id"] != case["task"]["id"]
     other_set = api.post("/v1/tasks", json={**body, "invoice_ids": []})

@@ -7,6 +7,7 @@ means adding it here, nowhere else.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -19,7 +20,9 @@ class AppError(Exception):
             self.code = code
         self.message = message or self.code.replace("_", " ").lower()
         self.details = details
-        super().__init__(self.code, self.message, details)
+        # Nameko turns every non-string inside exception args into a string; carrying
+        # details as JSON keeps numbers, booleans and nulls intact across RPC.
+        super().__init__(self.code, self.message, json.dumps(details, default=str))
 
     def to_body(self) -> dict:
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}
@@ -94,6 +97,10 @@ def from_remote(exc_type: str, exc_args: list) -> AppError:
     if cls is None or len(exc_args) < 2:
         return AppError("internal error")
     code, message, *rest = exc_args
-    err = cls(str(message), rest[0] if rest else None, code=str(code))
+    try:
+        details = json.loads(rest[0]) if rest and isinstance(rest[0], str) else (rest[0] if rest else None)
+    except ValueError:
+        details = rest[0]
+    err = cls(str(message), details, code=str(code))
     err.status = status_for(err.code, cls.status)
     return err

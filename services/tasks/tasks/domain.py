@@ -185,8 +185,14 @@ OPEN_TASK_STATUSES = frozenset({"open", "waiting"})
 
 
 def find_duplicate(candidates: Iterable[dict], invoice_ids: Iterable) -> dict | None:
-    """An open task of the same customer with exactly the same set of invoices."""
+    """An open task of the same customer with exactly the same set of invoices.
+
+    A task about no invoice in particular duplicates nothing: a customer can have
+    several such tasks, and the check would only get in the way.
+    """
     wanted = frozenset(str(i) for i in invoice_ids)
+    if not wanted:
+        return None
     for task in candidates:
         if task["status"] in OPEN_TASK_STATUSES and frozenset(str(i) for i in task["invoice_ids"]) == wanted:
             return task

@@ -90,7 +90,7 @@ def test_B3_duplicate_is_an_open_task_with_the_same_set_of_invoices():
     waiting_none = {"id": 3, "status": "waiting", "invoice_ids": []}
     assert domain.find_duplicate([open_ab, closed_a, waiting_none], [b, a]) is open_ab
     assert domain.find_duplicate([open_ab, closed_a], [a]) is None  # a subset is another matter
-    assert domain.find_duplicate([waiting_none], []) is waiting_none
+    assert domain.find_duplicate([waiting_none], []) is None  # no invoices: nothing to duplicate
 
 
 def test_C2_C3_schedule_is_in_the_tenant_time_zone():

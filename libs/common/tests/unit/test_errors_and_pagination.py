@@ -8,9 +8,12 @@ def test_remote_errors_keep_their_code_and_status():
     err = errors.NotFound("no such task", code="TASK_NOT_FOUND")
     rebuilt = errors.from_remote("NotFound", list(err.args))
     assert (rebuilt.code, rebuilt.status, rebuilt.message) == ("TASK_NOT_FOUND", 404, "no such task")
-    details = [{"loc": ["x"]}]
-    rebuilt = errors.from_remote("ValidationFailed", ["VALIDATION_ERROR", "bad", details])
-    assert rebuilt.status == 422 and rebuilt.details == details
+    from nameko.exceptions import serialize
+
+    details = {"task": {"priority": 0, "overdue_promise": False, "category": None, "ids": [1, 2]}}
+    wire = serialize(errors.Conflict("dup", details, code="DUPLICATE_TASK"))  # what nameko sends
+    rebuilt = errors.from_remote(wire["exc_type"], wire["exc_args"])
+    assert rebuilt.status == 409 and rebuilt.details == details
 
 
 def test_foreign_exceptions_become_internal_without_leaking_text():

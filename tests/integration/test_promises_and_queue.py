@@ -1,0 +1,164 @@
+"""Promise to pay (C1-C5) with a movable clock, and the ordered, stably paged queue."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from .broker import drain, observe, wait_for
+
+DAY = 24 * 3600
+
+
+def in_days(n: int) -> str:
+    return (datetime.now(timezone.utc) + timedelta(days=n)).date().isoformat()
+
+
+def notices(system, queue, kind, settle=1.0):
+    return [b["data"] for b, _ in drain(system.infra.amqp_uri, queue, settle_s=settle) if b["data"]["kind"] == kind]
+
+
+@pytest.fixture
+def promise_setup(fresh_stack):
+    """A system of its own: moving its clock must not disturb other tests' timers."""
+    system = fresh_stack(start=("tasks", "gateway"))
+    admin = system.api()
+    owner = admin.user()  # the account owner gets promise tasks and their notifications (B4)
+    customer = admin.customer(owner_user_id=owner.user_id)
+    invoice = admin.invoice(customer["id"], amount="300.00")
+    task = admin.task(customer["id"], [invoice["id"]])["task"]
+    observer = observe(system.infra.amqp_uri, "tasks", "notification_requested")
+    return system, admin, owner, customer, invoice, task, observer.name
+
+
+def record(admin, task, invoice, days=3, amount="300.00"):
+    resp = admin.post(f"/v1/tasks/{task['id']}/promises", json={
+        "amount": amount, "currency": "EUR", "promised_date": in_days(days), "invoice_ids": [invoice["id"]]})
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+def test_C1_C2_C3_due_soon_once_then_overdue_once_across_a_restart(promise_setup):
+    system, admin, owner, customer, invoice, task, queue = promise_setup
+    promise = record(admin, task, invoice, days=3)
+    promise_task = admin.get(f"/v1/tasks/{promise['task_id']}").json()
+    assert promise_task["task"]["status"] == "waiting" and promise_task["task"]["origin"] == "promise"  # C1
+    assert promise_task["task"]["owner_user_id"] == owner.user_id and promise_task["promise"]["id"] == promise["id"]
+
+    system.move_clock(DAY)  # still more than 24 h before the promised day
+    assert notices(system, queue, "promise_due_soon", settle=1.5) == []
+    system.move_clock(DAY + 60)  # now inside the last 24 h
+    due = wait_for(lambda: notices(system, queue, "promise_due_soon"))
+    assert len(due) == 1 and due[0]["recipients"][0]["user_id"] == owner.user_id
+
+    system.stack.stop("tasks")  # a restart between the two alerts neither loses nor repeats one
+    system.stack.start("tasks")
+    assert notices(system, queue, "promise_due_soon", settle=1.5) == []
+    system.move_clock(2 * DAY)  # the promised day is over, nothing was paid
+    overdue = wait_for(lambda: notices(system, queue, "promise_overdue"))
+    assert len(overdue) == 1 and overdue[0]["recipients"][0]["user_id"] == owner.user_id
+    system.move_clock(5 * DAY)
+    assert notices(system, queue, "promise_overdue", settle=1.5) == []
+    file = admin.get(f"/v1/tasks/{promise['task_id']}").json()
+    assert file["promise"]["status"] == "overdue" and file["task"]["overdue_promise"] is True
+    assert {"promise_due_soon", "promise_overdue"} <= {e["kind"] for e in file["timeline"]}
+
+
+def test_C3_C5_an_overdue_promise_rises_to_the_top_of_its_owners_queue(promise_setup):
+    system, admin, owner, customer, invoice, task, queue = promise_setup
+    urgent = admin.task(customer["id"], [], title="Due tomorrow", assignee_user_id=owner.user_id,
+                        actions=[])["task"]
+    admin.patch(f"/v1/tasks/{urgent['id']}", json={"due_at": (datetime.now(timezone.utc) + timedelta(days=1))
+                                                   .isoformat(), "priority": 5})
+    promise = record(admin, task, invoice, days=2)
+    first = owner.get("/v1/tasks").json()["items"]
+    assert first[0]["id"] == urgent["id"]  # due sooner than the promise
+    system.move_clock(4 * DAY)
+    wait_for(lambda: notices(system, queue, "promise_overdue"))
+    assert owner.get("/v1/tasks").json()["items"][0]["id"] == promise["task_id"]
+
+
+def test_C4_a_covering_payment_completes_the_promise_and_cancels_both_alerts(promise_setup):
+    system, admin, owner, customer, invoice, task, queue = promise_setup
+    promise = record(admin, task, invoice, days=3, amount="300.00")
+    partial = admin.post("/v1/payments", json={"customer_id": customer["id"], "invoice_ids": [invoice["id"]],
+                                               "amount": "100.00", "currency": "EUR",
+                                               "paid_at": datetime.now(timezone.utc).isoformat()})
+    assert partial.status_code == 201
+    assert admin.get(f"/v1/tasks/{promise['task_id']}").json()["promise"]["status"] == "waiting"
+    admin.post("/v1/payments", json={"customer_id": customer["id"], "invoice_ids": [invoice["id"]],
+                                     "amount": "200.00", "currency": "EUR",
+                                     "paid_at": datetime.now(timezone.utc).isoformat()})
+    file = admin.get(f"/v1/tasks/{promise['task_id']}").json()
+    assert file["promise"]["status"] == "kept" and file["promise"]["amount_received"] == "300.00"
+    assert file["task"]["status"] == "completed"
+    system.move_clock(10 * DAY)
+    assert notices(system, queue, "promise_due_soon", settle=2) == []
+    assert notices(system, queue, "promise_overdue", settle=0.5) == []
+
+
+def test_C4_marking_the_promise_task_completed_closes_it(promise_setup):
+    system, admin, owner, customer, invoice, task, queue = promise_setup
+    promise = record(admin, task, invoice, days=3)
+    done = owner.patch(f"/v1/tasks/{promise['task_id']}", json={"status": "completed"})
+    assert done.status_code == 200 and done.json()["promise"]["status"] == "completed"
+    system.move_clock(10 * DAY)
+    assert notices(system, queue, "promise_due_soon", settle=2) == []
+
+
+def test_C2_moving_a_promise_moves_its_timers_and_cancelling_removes_them(promise_setup):
+    system, admin, owner, customer, invoice, task, queue = promise_setup
+    moved = record(admin, task, invoice, days=3)
+    cancelled = record(admin, admin.task(customer["id"], [], title="Other")["task"], invoice, days=3)
+    assert admin.patch(f"/v1/promises/{moved['id']}", json={"promised_date": in_days(10)}).status_code == 200
+    assert admin.patch(f"/v1/promises/{cancelled['id']}", json={"status": "cancelled"}).status_code == 200
+    assert admin.patch(f"/v1/promises/{cancelled['id']}", json={"status": "cancelled"}).status_code == 409
+    system.move_clock(5 * DAY)  # past both original dates
+    assert notices(system, queue, "promise_due_soon", settle=2) == []
+    system.move_clock(4 * DAY + 60)  # inside the last 24 h of the moved date
+    due = wait_for(lambda: notices(system, queue, "promise_due_soon"))
+    assert len(due) == 1 and due[0]["subject_ref"]["id"] == moved["id"]
+
+
+def test_C1_promise_to_pay_action_starts_the_flow_when_completed(api):
+    customer = api.customer()
+    invoice = api.invoice(customer["id"], amount="50.00")
+    task = api.task(customer["id"], [invoice["id"]], title="Negotiate")["task"]
+    action = api.post(f"/v1/tasks/{task['id']}/actions", json={
+        "type": "promise_to_pay", "assignee_user_id": api.user_id,
+        "payload": {"amount": "50.00", "currency": "EUR", "promised_date": in_days(7),
+                    "invoice_ids": [invoice["id"]]}}).json()
+    assert api.patch(f"/v1/actions/{action['id']}", json={"status": "completed"}).status_code == 200
+    waiting = api.get("/v1/tasks", params={"status": "waiting", "customer_id": customer["id"]}).json()["items"]
+    assert len(waiting) == 1 and waiting[0]["origin"] == "promise" and waiting[0]["category"] == "promise_to_pay"
+    incomplete = api.post(f"/v1/tasks/{task['id']}/actions", json={
+        "type": "promise_to_pay", "assignee_user_id": api.user_id, "payload": {"amount": "5.00"}}).json()
+    resp = api.patch(f"/v1/actions/{incomplete['id']}", json={"status": "completed"})
+    assert resp.status_code == 422
+    assert api.get(f"/v1/actions/{incomplete['id']}").json()["status"] == "new"
+
+
+def test_C5_queue_orders_by_due_date_then_priority_and_pages_stably_while_it_changes(system):
+    api = system.api()
+    customer = api.customer()
+    now = datetime.now(timezone.utc)
+    made = []
+    for n, (days, priority) in enumerate([(5, 0), (1, 0), (1, 9), (None, 3), (3, 0), (None, 0), (2, 1)]):
+        task = api.task(customer["id"], [], title=f"T{n}")["task"]
+        patch = {"priority": priority}
+        if days is not None:
+            patch["due_at"] = (now + timedelta(days=days)).isoformat()
+        api.patch(f"/v1/tasks/{task['id']}", json=patch)
+        made.append((days if days is not None else 99, -priority, task["id"]))
+    expected = [t for *_, t in sorted(made)]
+
+    page1 = api.get("/v1/tasks", params={"limit": 3}).json()
+    assert [t["id"] for t in page1["items"]] == expected[:3]
+    # A new task that sorts before the cursor and one closed task must not shift the next page.
+    early = api.task(customer["id"], [], title="New and urgent")["task"]
+    api.patch(f"/v1/tasks/{early['id']}", json={"due_at": now.isoformat()})
+    rest, cursor = [], page1["next_cursor"]
+    while cursor:
+        page = api.get("/v1/tasks", params={"limit": 3, "cursor": cursor}).json()
+        rest += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+    assert rest == expected[3:]
+    assert api.get("/v1/tasks", params={"cursor": "garbage"}).json()["error"]["code"] == "BAD_CURSOR"

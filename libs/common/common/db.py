@@ -14,7 +14,6 @@ import os
 
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
-import json
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -24,6 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy import create_engine, exc as sa_exc, text
 from sqlalchemy.engine import Connection, Engine
 
+from common import serialization
 from common.context import Principal
 from common.contracts.envelope import EVENT_PRODUCERS, EventEnvelope
 from common.errors import ServiceUnavailable
@@ -70,7 +70,7 @@ def is_unavailable(exc: BaseException) -> bool:
 
 
 def json_dumps(value: Any) -> str:
-    return json.dumps(value, default=str, separators=(",", ":"))
+    return serialization.dumps(value)
 
 
 class UnitOfWork:

@@ -19,6 +19,7 @@ import sys  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
+import common.serialization  # noqa: E402,F401  (orjson as nameko's json)
 from common.db import assert_green_waits  # noqa: E402
 from common.logs import configure_logging  # noqa: E402
 from common.settings import load_service_settings  # noqa: E402

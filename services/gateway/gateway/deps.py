@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request
+from starlette.responses import Response
 
 from common.context import Principal
 from gateway.auth import Identity
@@ -24,6 +25,11 @@ class Caller:
     async def call(self, service: str, method: str, idempotency_key: str | None = None, **kwargs):
         rpc = self.request.app.state.rpc
         return await rpc.call(service, method, self.principal(idempotency_key), **kwargs)
+
+    async def read(self, service: str, method: str, **kwargs) -> Response:
+        """A read whose JSON result goes to the client as the service wrote it."""
+        body = await self.request.app.state.rpc.call(service, method, self.principal(), raw=True, **kwargs)
+        return Response(body, media_type="application/json")
 
 
 async def caller(request: Request) -> Caller:

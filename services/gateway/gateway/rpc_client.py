@@ -12,7 +12,6 @@ The connection reopens by itself after the broker comes back.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 
@@ -26,6 +25,7 @@ from common import metrics
 
 log = logging.getLogger(__name__)
 EXCHANGE = "nameko-rpc"
+RESULT_PREFIX, RESULT_SUFFIX = b'{"result":', b',"error":null}'
 
 
 class RpcClient:
@@ -132,7 +132,8 @@ class RpcClient:
             future.set_exception(ServiceUnavailable(f"no service is consuming {method.routing_key}"))
 
     async def call(self, service: str, method: str, principal: Principal, timeout: float | None = None,
-                   **kwargs):
+                   raw: bool = False, **kwargs):
+        """Call ``service.method(**kwargs)`` as ``principal``; with ``raw`` the result's JSON bytes."""
         timeout = timeout or self.timeout
         if not self._ready.is_set():
             try:
@@ -168,10 +169,16 @@ class RpcClient:
             raise ServiceUnavailable("the message broker is unavailable") from exc
         finally:
             self._pending.pop(correlation_id, None)
-        reply = json.loads(body)
+        if raw and body.startswith(RESULT_PREFIX) and body.endswith(RESULT_SUFFIX):
+            # The services write replies with orjson in a fixed shape: the result's bytes can
+            # go to the client as they are, with no parse and re-encode on the hot read path.
+            metrics.RPC_CALLS.labels(service, method, "ok").inc()
+            return body[len(RESULT_PREFIX):-len(RESULT_SUFFIX)]
+        reply = orjson.loads(body)
         error = reply.get("error")
         if error:
             metrics.RPC_CALLS.labels(service, method, "error").inc()
             raise from_remote(error.get("exc_type", ""), error.get("exc_args") or [])
         metrics.RPC_CALLS.labels(service, method, "ok").inc()
-        return reply.get("result")
+        result = reply.get("result")
+        return orjson.dumps(result) if raw else result

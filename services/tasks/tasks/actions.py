@@ -13,10 +13,11 @@ from common.events import receive, reliable_event_handler
 from common.pagination import clamp_limit
 from common.rpc import rpc, validation_details
 from tasks import domain, models as m, notify, repository as repo
+from tasks.views import view
 
 
 def action_view(row: dict, deliveries: list | None = None) -> dict:
-    return c.ActionView.model_validate({**row, "delivery": deliveries or []}).model_dump(mode="json")
+    return view(c.ActionView, {**row, "delivery": deliveries or []})
 
 
 def action_not_found() -> NotFound:

@@ -15,12 +15,13 @@ from common.errors import Conflict, NotFound, ValidationFailed
 from common.rpc import rpc, validation_details
 from common.timers import DueTimer, due_timer
 from tasks import domain, models as m, notify, repository as repo
+from tasks.views import view
 
 DUE_SOON, OVERDUE = "promise_due_soon", "promise_overdue"
 
 
 def promise_view(row: dict) -> dict:
-    return c.PromiseView.model_validate(row).model_dump(mode="json")
+    return view(c.PromiseView, row)
 
 
 def promise_subject(promise: dict) -> SubjectRef:

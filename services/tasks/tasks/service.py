@@ -14,11 +14,8 @@ from common.store import DatabaseProvider
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from tasks import domain, models as m, repository as repo
 from tasks.actions import ActionEntrypoints, action_view
+from tasks.views import view
 from tasks.promises import PromiseEntrypoints, promise_view
-
-
-def view(model, row: dict) -> dict:
-    return model.model_validate(row).model_dump(mode="json")
 
 
 def not_found(what: str) -> NotFound:

@@ -32,7 +32,7 @@ async def create_customer(body: c.CustomerCreate, who: Caller = Depends(staff)):
 
 @router.get("/customers/{customer_id}")
 async def get_customer(customer_id: uuid.UUID, who: Caller = Depends(staff)):
-    return JSONResponse(await who.call("tasks", "get_customer", customer_id=str(customer_id)))
+    return await who.read("tasks", "get_customer", customer_id=str(customer_id))
 
 
 @router.post("/customers/{customer_id}/contacts", status_code=201, response_model=c.ContactView)
@@ -48,8 +48,8 @@ async def add_contact(customer_id: uuid.UUID, body: c.ContactCreate, who: Caller
 @router.get("/customers/{customer_id}/timeline")
 async def customer_timeline(customer_id: uuid.UUID, limit: int = Query(50, ge=1, le=200),
                             cursor: str | None = None, who: Caller = Depends(staff)):
-    return JSONResponse(await who.call("tasks", "customer_timeline", customer_id=str(customer_id),
-                                       limit=limit, cursor=cursor))
+    return await who.read("tasks", "customer_timeline", customer_id=str(customer_id),
+                                       limit=limit, cursor=cursor)
 
 
 @router.put("/invoices/{external_id}", response_model=c.InvoiceView,
@@ -61,7 +61,7 @@ async def upsert_invoice(external_id: str, body: c.InvoiceUpsert, who: Caller = 
 
 @router.get("/invoices/{external_id}", response_model=c.InvoiceView)
 async def get_invoice(external_id: str, who: Caller = Depends(staff)):
-    return JSONResponse(await who.call("tasks", "get_invoice", external_id=external_id))
+    return await who.read("tasks", "get_invoice", external_id=external_id)
 
 
 @router.post("/payments", status_code=201, response_model=c.PaymentView)
@@ -87,7 +87,7 @@ async def create_task(body: c.TaskCreate, force: bool = False, who: Caller = Dep
 
 @router.get("/tasks/{task_id}", response_model=c.CaseFileView)
 async def get_task(task_id: uuid.UUID, who: Caller = Depends(staff)):
-    return JSONResponse(await who.call("tasks", "get_task", task_id=str(task_id)))
+    return await who.read("tasks", "get_task", task_id=str(task_id))
 
 
 @router.get("/tasks")
@@ -95,9 +95,9 @@ async def task_queue(status: str | None = None, assignee: uuid.UUID | None = Non
                      customer_id: uuid.UUID | None = None, category: str | None = None,
                      limit: int = Query(50, ge=1, le=200), cursor: str | None = None, who: Caller = Depends(staff)):
     """C5: the caller's queue (or ``assignee``'s): overdue promises first, then due date, then priority."""
-    return JSONResponse(await who.call(
+    return await who.read(
         "tasks", "list_tasks", status=status, assignee=str(assignee) if assignee else None,
-        customer_id=str(customer_id) if customer_id else None, category=category, limit=limit, cursor=cursor))
+        customer_id=str(customer_id) if customer_id else None, category=category, limit=limit, cursor=cursor)
 
 
 @router.patch("/tasks/{task_id}", response_model=c.CaseFileView)
@@ -122,15 +122,15 @@ async def list_actions(status: str | None = None, type: str | None = None, due_b
                        task_id: uuid.UUID | None = None, trigger_event_id: uuid.UUID | None = None,
                        limit: int = Query(50, ge=1, le=200), cursor: str | None = None, who: Caller = Depends(staff)):
     """The caller's actions; with ``trigger_event_id``, the group a timeline event triggered (A5)."""
-    return JSONResponse(await who.call(
+    return await who.read(
         "tasks", "list_actions", status=status, type=type, due_before=due_before.isoformat() if due_before else None,
         task_id=str(task_id) if task_id else None, trigger_event_id=str(trigger_event_id) if trigger_event_id else None,
-        limit=limit, cursor=cursor))
+        limit=limit, cursor=cursor)
 
 
 @router.get("/actions/{action_id}", response_model=c.ActionView)
 async def get_action(action_id: uuid.UUID, who: Caller = Depends(staff)):
-    return JSONResponse(await who.call("tasks", "get_action", action_id=str(action_id)))
+    return await who.read("tasks", "get_action", action_id=str(action_id))
 
 
 @router.patch("/actions/{action_id}", response_model=c.ActionView,
@@ -158,7 +158,7 @@ async def update_promise(promise_id: uuid.UUID, body: c.PromiseUpdate, who: Call
 
 @router.get("/settings")
 async def get_settings(who: Caller = Depends(staff)):
-    return JSONResponse(await who.call("tasks", "get_settings"))
+    return await who.read("tasks", "get_settings")
 
 
 @router.put("/settings")

@@ -1,6 +1,6 @@
 """Baseline of the gateway scenario: ``GET /v1/tasks/{id}`` as one in-process FastAPI endpoint.
 
-It does the database work of the tasks service's ``get_task`` (the same five
+It does the database work of the tasks service's ``get_task`` (the same four
 queries, in one transaction scoped by ``set_config('app.tenant_id', ..., true)``,
 as the same ``followup_tasks`` role under row-level security) and builds the
 same JSON with the same contracts and rules, so the gap to the gateway is
@@ -17,16 +17,18 @@ import os
 import uuid
 from contextlib import asynccontextmanager
 
-import orjson
 import uvicorn
 from fastapi import FastAPI
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from starlette.responses import Response
 
-from common.contracts import tasks as c
 from common.logs import configure_logging
-from tasks import domain, models as m
+from common.serialization import dumps_bytes
+from tasks import models as m
+from tasks import repository as repo
+from tasks.views import case_file
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 # The tasks service's max_workers default: the most get_task queries it runs at once.
 POOL_SIZE = 10
@@ -38,9 +40,14 @@ def _select(table, where: str, tail: str = "") -> str:
     return f"select {columns} from {table.name} where {where} {tail}".strip()
 
 
-TASK_SQL = _select(m.tasks, "id = %s")
-CUSTOMER_SQL = _select(m.customers, "id = %s")
-ACTIONS_SQL = _select(m.actions, "task_id = %s", "order by created_at, id")
+def _compiled(statement) -> str:
+    """The SQL the service sends for a repository statement, with psycopg's %(name)s placeholders."""
+    return str(statement.compile(dialect=postgresql_psycopg.dialect()))
+
+
+_PROBE = uuid.UUID(int=0)
+HEAD_SQL = _compiled(repo.case_file_head_query(_PROBE))
+ACTIONS_SQL = _compiled(repo.case_file_actions_query(_PROBE))
 INVOICES_SQL = _select(m.invoices, "id = any(%s)")
 # 51 = the page of 50 plus one row to know whether there is a next page, as repository.timeline_page reads.
 TIMELINE_SQL = _select(m.timeline_entries, "customer_id = %s", "order by occurred_at desc, id desc limit 51")
@@ -73,28 +80,20 @@ def create_app(database_url: str, tenant_id: str, user_id: str) -> FastAPI:
     async def get_task(task_id: uuid.UUID):
         async with pool.connection() as conn, conn.transaction():
             await conn.execute("select set_config('app.tenant_id', %s, true)", (tenant_id,))
-            task = await (await conn.execute(TASK_SQL, (task_id,))).fetchone()
-            if task is None:
+            head = await (await conn.execute(HEAD_SQL, {"id_1": task_id})).fetchone()
+            if head is None:
                 return Response(b'{"error":{"code":"TASK_NOT_FOUND"}}', 404, media_type="application/json")
-            customer = await (await conn.execute(CUSTOMER_SQL, (task["customer_id"],))).fetchone()
-            actions = await (await conn.execute(ACTIONS_SQL, (task["id"],))).fetchall()
+            action_rows = await (await conn.execute(ACTIONS_SQL, {"task_id_1": head["id"]})).fetchall()
+            parts = repo.split_case_file(head, action_rows)
             invoices = []
-            if task["invoice_ids"]:
-                rows = await (await conn.execute(INVOICES_SQL, (task["invoice_ids"],))).fetchall()
+            if head["invoice_ids"]:
+                rows = await (await conn.execute(INVOICES_SQL, (head["invoice_ids"],))).fetchall()
                 by_id = {r["id"]: r for r in rows}
-                invoices = [by_id[i] for i in task["invoice_ids"] if i in by_id]
-            timeline = (await (await conn.execute(TIMELINE_SQL, (task["customer_id"],))).fetchall())[:50]
-        sections = domain.section_actions(domain.visible_actions(actions, user_id))
-        body = c.CaseFileView(
-            task=c.TaskView.model_validate(task),
-            customer=c.CustomerView.model_validate(customer),
-            invoices=[c.InvoiceView.model_validate(i) for i in invoices],
-            action_groups=[c.ActionGroupView(trigger_event_id=t, actions=[c.ActionView.model_validate(a) for a in g])
-                           for t, g in sections.groups.items()],
-            pending_actions=[c.ActionView.model_validate(a) for a in sections.pending],
-            timeline=[c.TimelineEntryView.model_validate(e) for e in timeline],
-        ).model_dump(mode="json")
-        return Response(orjson.dumps(body), media_type="application/json")
+                invoices = [by_id[i] for i in head["invoice_ids"] if i in by_id]
+            timeline = (await (await conn.execute(TIMELINE_SQL, (head["customer_id"],))).fetchall())[:50]
+        # The same pure assembly the service runs (tasks.views.case_file), serialised as the service does.
+        body = case_file(**parts, invoices=invoices, timeline=timeline, viewer=user_id)
+        return Response(dumps_bytes(body), media_type="application/json")
 
     return app
 

@@ -94,7 +94,7 @@ def seed(gateway_url: str, headers: dict[str, str], user_id: str) -> str:
             "title": "Overdue invoices", "category": "collections", "assignee_user_id": user_id,
             "actions": [
                 {"type": "call", "assignee_user_id": user_id, "payload": {"script": "reminder"}},
-                {"type": "email", "assignee_user_id": user_id, "payload": {"template": "overdue"}},
+                {"type": "email", "assignee_user_id": user_id, "payload": {"to": ["ap@bench.example"], "subject": "Overdue invoice", "body": "Hello"}},
                 {"type": "promise_to_pay", "assignee_user_id": user_id},
                 {"type": "internal_note", "payload": {"text": "draft, seen by its creator"}},
             ]})

@@ -40,6 +40,16 @@ def as_app_error(exc: BaseException) -> AppError:
     return AppError("internal error")
 
 
+class _ReplyPublisher(nameko_rpc.Publisher):
+    # A reply is transient (non-persistent, to an exclusive queue): waiting for the broker's
+    # confirm of each one cost a round trip per call and bought nothing, since a lost reply
+    # already ends in the caller's timeout and an idempotent retry.
+    use_confirms = False
+
+
+nameko_rpc.Responder.publisher_cls = _ReplyPublisher
+
+
 class Rpc(nameko_rpc.Rpc):
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None:

@@ -10,6 +10,7 @@ from common.db import UnitOfWork
 from common.pagination import decode_cursor, encode_cursor
 from tasks import models as m
 from tasks.domain import TimelineEntry
+from tasks.views import delivery_rows_by_action
 
 
 def _row(result) -> dict | None:
@@ -123,12 +124,7 @@ def deliveries_of(uow: UnitOfWork, action_ids: list) -> dict:
         return {}
     d = m.action_deliveries
     rows = uow.execute(select(d).where(d.c.action_id.in_(action_ids)).order_by(d.c.occurred_at, d.c.state))
-    found: dict = {}
-    for r in rows.mappings():
-        found.setdefault(r["action_id"], []).append(
-            {"recipient": r["recipient"], "channel": r["channel"], "state": r["state"],
-             "occurred_at": r["occurred_at"], "reason": r["reason"]})
-    return found
+    return delivery_rows_by_action(rows.mappings())
 
 
 def open_tasks_of_customer(uow: UnitOfWork, customer_id) -> list[dict]:
@@ -216,3 +212,51 @@ def action_list(uow: UnitOfWork, *, viewer, status=None, action_type=None, due_b
 def timeline_entry_exists(uow: UnitOfWork, customer_id, entry_id) -> bool:
     t = m.timeline_entries
     return uow.execute(select(t.c.id).where(t.c.id == entry_id, t.c.customer_id == customer_id)).first() is not None
+
+
+def _prefixed(table, prefix: str):
+    return [col.label(f"{prefix}{col.name}") for col in table.columns]
+
+
+def _unprefix(row: dict, prefix: str) -> dict | None:
+    part = {k[len(prefix):]: v for k, v in row.items() if k.startswith(prefix)}
+    return part if part.get("id") is not None else None
+
+
+def case_file_head_query(task_id):
+    """The task with its customer and promise, in one row."""
+    t, cu, p = m.tasks, m.customers, m.promises
+    return (select(t, *_prefixed(cu, "customer__"), *_prefixed(p, "promise__"))
+            .select_from(t.join(cu, cu.c.id == t.c.customer_id).outerjoin(p, p.c.task_id == t.c.id))
+            .where(t.c.id == task_id))
+
+
+def case_file_actions_query(task_id):
+    """The task's actions, one row per delivery state (or one without)."""
+    a, d = m.actions, m.action_deliveries
+    return (select(a, *_prefixed(d, "delivery__")).select_from(a.outerjoin(d, d.c.action_id == a.c.id))
+            .where(a.c.task_id == task_id).order_by(a.c.created_at, a.c.id, d.c.occurred_at, d.c.state))
+
+
+def split_case_file(head: dict, action_rows) -> dict:
+    actions, deliveries = {}, []
+    for row in action_rows:
+        row = dict(row)
+        actions.setdefault(row["id"], {k: v for k, v in row.items() if not k.startswith("delivery__")})
+        delivery = _unprefix(row, "delivery__")
+        if delivery:
+            deliveries.append(delivery)
+    return {"task": {k: v for k, v in head.items() if "__" not in k},
+            "customer": _unprefix(head, "customer__"), "promise": _unprefix(head, "promise__"),
+            "actions": list(actions.values()), "deliveries": delivery_rows_by_action(deliveries)}
+
+
+def case_file_rows(uow: UnitOfWork, task_id) -> dict | None:
+    """Everything a case file shows, in four queries (round trips dominate a read's cost)."""
+    head = _row(uow.execute(case_file_head_query(task_id)))
+    if head is None:
+        return None
+    parts = split_case_file(head, uow.execute(case_file_actions_query(head["id"])).mappings())
+    task = parts["task"]
+    return {**parts, "invoices": invoices_by_ids(uow, task["invoice_ids"]),
+            "timeline": recent_timeline(uow, task["customer_id"])}

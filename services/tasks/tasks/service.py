@@ -14,6 +14,7 @@ from common.store import DatabaseProvider
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from tasks import domain, models as m, repository as repo
 from tasks.actions import ActionEntrypoints, action_view
+from tasks import views
 from tasks.views import view
 from tasks.promises import PromiseEntrypoints, promise_view
 
@@ -294,29 +295,13 @@ class TasksService(ActionEntrypoints, PromiseEntrypoints, PlatformEndpoints):
     @rpc
     def get_task(self, task_id: str) -> dict:
         with self.db.transaction(self.caller) as uow:
-            task = repo.get_task(uow, task_id)
-            if task is None:
+            rows = repo.case_file_rows(uow, task_id)
+            if rows is None:
                 raise not_found("task")
-            return self._case_file(uow, task)
+            return views.case_file(**rows, viewer=self.caller.user_id)
 
     def _case_file(self, uow, task: dict) -> dict:
-        customer = repo.get_customer(uow, task["customer_id"])
-        actions = domain.visible_actions(repo.actions_of(uow, task["id"]), self.caller.user_id)
-        deliveries = repo.deliveries_of(uow, [a["id"] for a in actions])
-        views = {a["id"]: action_view(a, deliveries.get(a["id"])) for a in actions}
-        sections = domain.section_actions(actions)
-        promise = repo.get_promise(uow, task_id=task["id"])
-        return {
-            "task": view(c.TaskView, task),
-            "promise": promise_view(promise) if promise else None,
-            "customer": view(c.CustomerView, customer),
-            "invoices": [view(c.InvoiceView, i) for i in repo.invoices_by_ids(uow, task["invoice_ids"])],
-            "action_groups": [{"trigger_event_id": str(t), "actions": [views[a["id"]] for a in group]}
-                              for t, group in sections.groups.items()],
-            "pending_actions": [views[a["id"]] for a in sections.pending],
-            "actions": list(views.values()),
-            "timeline": [view(c.TimelineEntryView, e) for e in repo.recent_timeline(uow, task["customer_id"])],
-        }
+        return views.case_file(**repo.case_file_rows(uow, task["id"]), viewer=self.caller.user_id)
 
     @rpc
     def customer_timeline(self, customer_id: str, limit: int | None = None, cursor: str | None = None) -> dict:

@@ -14,7 +14,7 @@ from gateway.routes._util import ensure_users, idempotent_post
 router = APIRouter(prefix="/v1", tags=["tasks"])
 
 
-def staff(who: Caller = Depends(caller)) -> Caller:
+async def staff(who: Caller = Depends(caller)) -> Caller:  # async: a sync dependency costs a thread hop
     who.identity.require_role(*STAFF)
     return who
 

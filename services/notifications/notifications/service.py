@@ -273,12 +273,13 @@ class NotificationsService(PlatformEndpoints):
         return {"delivery_id": str(d["id"]), "changed": changed}
 
     @rpc
-    def deliveries(self, idempotency_key: str) -> dict:
+    def deliveries(self, key: str) -> dict:
+        """By the request's idempotency key (named ``key``: the gateway's call keyword is taken)."""
         with self.db.transaction(self.caller) as uow:
-            message, deliveries = repo.deliveries_of_key(uow, idempotency_key)
+            message, deliveries = repo.deliveries_of_key(uow, key)
         if message is None:
             raise NotFound("no notification with this idempotency key", code="NOTIFICATION_NOT_FOUND")
-        return {"id": str(message["id"]), "idempotency_key": idempotency_key, "kind": message["kind"],
+        return {"id": str(message["id"]), "idempotency_key": key, "kind": message["kind"],
                 "channel": message["channel"],
                 "deliveries": [{"id": str(d["id"]), "recipient": d["recipient"], "role": d["role"],
                                 "state": d["state"], "reason": d["reason"], "attempts": d["attempts"],

@@ -108,7 +108,7 @@ def _int(value: str | None) -> int | None:
 @router.get("/notifications/deliveries")
 async def deliveries(idempotency_key: str = Query(min_length=1, max_length=200), who: Caller = Depends(staff)):
     """Every recipient of one requested notification, with its state and the time of each change."""
-    return JSONResponse(await who.call("notifications", "deliveries", idempotency_key=idempotency_key))
+    return JSONResponse(await who.call("notifications", "deliveries", key=idempotency_key))
 
 
 # ---- templates (E4) -------------------------------------------------------------------------------------

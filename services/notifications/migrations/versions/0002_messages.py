@@ -25,7 +25,7 @@ create table templates (
     primary key (tenant_id, name)
 );
 
--- One row per accepted request: (tenant, idempotency_key) is unique, so a repeat is refused here too.
+-- One row per accepted request. (tenant, idempotency_key) is unique, so a repeat is refused here too.
 create table messages (
     id uuid primary key,
     tenant_id uuid not null,
@@ -51,9 +51,9 @@ create table deliveries (
     state text not null,
     reason text,
     updated_at timestamptz not null,
-    -- One provider call per recipient (per-recipient tracking links and Message-ID):
-    -- send_state pending -> sending -> sent | failed. "sending" is committed before the call, so finding
-    -- it again after a crash means an unknown outcome: the sender looks it up instead of sending again.
+    -- One provider call per recipient (per-recipient tracking links and Message-ID).
+    -- send_state pending, sending, sent or failed. sending is committed before the call, so finding
+    -- it again after a crash means an unknown outcome. The sender then looks it up instead of resending.
     provider text,
     send_state text not null default 'pending',
     attempts int not null default 0,
@@ -74,8 +74,8 @@ create table delivery_events (
 );
 create index delivery_events_delivery on delivery_events (delivery_id);
 
--- Unguessable tokens for the open pixel (url null) and click redirects; the tenant is in the token's
--- prefix so unauthenticated routes know which tenant's transaction to look in.
+-- Unguessable tokens for the open pixel (url null) and click redirects. The tenant is the token
+-- prefix, so unauthenticated routes know which tenant transaction to look in.
 create table tracking_links (
     token text primary key,
     tenant_id uuid not null,

@@ -140,7 +140,7 @@ def inbox(uow: UnitOfWork, user_id, after_seq: int, limit: int, unread_only: boo
 
 
 def inbox_latest(uow: UnitOfWork, user_id, before_seq: int | None, limit: int) -> list[dict]:
-    return all_(uow, "select * from inbox_items where user_id = :u and (:b is null or seq < :b)"
+    return all_(uow, "select * from inbox_items where user_id = :u and (cast(:b as bigint) is null or seq < cast(:b as bigint))"
                      " order by seq desc limit :n", u=user_id, b=before_seq, n=limit)
 
 

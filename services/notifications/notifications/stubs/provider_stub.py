@@ -4,7 +4,7 @@ Speaks the shapes the adapters use (Twilio Messages, Lob Letters), records every
 signed status callbacks to the gateway: automatically (``PROVIDER_STUB_AUTO_STATUS``, default
 ``delivered``; ``none`` turns it off) or on request: ``POST /callbacks {"ref": sid-or-letter-id,
 "status": "delivered"|"failed"|"returned"}``. ``GET /requests`` lists what was received;
-``POST /control {"fail_next": n}`` answers 503 to the next n sends.
+``POST /control {"fail_next": n, "auto_status": s}`` answers 503 to the next n sends, changes the automatic status.
 """
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ class Stub:
         self.by_idempotency_key: dict[str, dict] = {}
         self.fail_next = 0
         self.callbacks: list[dict] = []
+        self.auto_status = AUTO
 
     async def callback(self, ref: str, status: str) -> dict:
         if ref in self.sms:
@@ -67,13 +68,14 @@ class Stub:
         return record
 
     def auto(self, ref: str) -> None:
-        if AUTO and AUTO != "none":
+        status = self.auto_status
+        if status and status != "none":
             async def later():
                 await asyncio.sleep(0.2)
                 try:
-                    await self.callback(ref, AUTO)
+                    await self.callback(ref, status)
                 except Exception as exc:  # the gateway may be down: a real provider would retry later
-                    self.callbacks.append({"ref": ref, "status": AUTO, "error": repr(exc)})
+                    self.callbacks.append({"ref": ref, "status": status, "error": repr(exc)})
             asyncio.get_running_loop().create_task(later())
 
 
@@ -88,7 +90,7 @@ def make_app(stub: Stub) -> Starlette:
         refused = failing()
         if refused:
             return refused
-        form = await request.form()
+        form = dict(urllib.parse.parse_qsl((await request.body()).decode()))  # no python-multipart needed
         sid = "SM" + secrets.token_hex(16)
         stub.sms[sid] = {"sid": sid, "to": form["To"], "from": form["From"], "body": form["Body"],
                          "status_callback": form.get("StatusCallback"), "status": "queued",
@@ -135,7 +137,8 @@ def make_app(stub: Stub) -> Starlette:
     async def control(request: Request):
         body = await request.json()
         stub.fail_next = int(body.get("fail_next", stub.fail_next))
-        return JSONResponse({"fail_next": stub.fail_next})
+        stub.auto_status = body.get("auto_status", stub.auto_status)
+        return JSONResponse({"fail_next": stub.fail_next, "auto_status": stub.auto_status})
 
     async def ready(request: Request):
         return JSONResponse({"status": "ready"})

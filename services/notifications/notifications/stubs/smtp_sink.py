@@ -83,7 +83,7 @@ def make_app(store: Store) -> Starlette:
                              "first_at": min(times) if times else None, "last_at": max(times) if times else None})
 
     async def received_at(request: Request):
-        return JSONResponse({i["message_id"]: i["received_at"] for i in store.items})
+        return JSONResponse([[i["rcpt_tos"][0] if i["rcpt_tos"] else "", i["received_at"]] for i in store.items])
 
     async def control(request: Request):
         body = await request.json()

@@ -17,14 +17,15 @@ import httpx
 import psycopg
 import pytest
 
-from common.stack import Stack, StackConfig, free_port
+from common.stack import STUBS, Stack, StackConfig, free_port
 from common.settings import SERVICES
 from common.testing import isolated_infra, migrate
 
 LOG_ROOT = Path(__file__).resolve().parents[2] / ".run" / "test-logs"
 
 # Fast retries so dead-lettering is observable within a test.
-TEST_ENV = {"DLQ_MAX_ATTEMPTS": "3", "RETRY_BASE_DELAY_MS": "100", "RPC_TIMEOUT_S": "5",
+TEST_ENV = {"SEND_RETRY_BASE_S": "0.3", "SEND_MAX_ATTEMPTS": "4", "TIMER_LEASE_S": "8",
+            "DLQ_MAX_ATTEMPTS": "3", "RETRY_BASE_DELAY_MS": "100", "RPC_TIMEOUT_S": "5",
             "OUTBOX_POLL_INTERVAL_S": "0.2", "TIMER_POLL_INTERVAL_S": "0.2", "DLQ_DEPTH_INTERVAL_S": "0.5"}
 
 
@@ -127,13 +128,14 @@ class System:
 
 
 @contextmanager
-def running_system(name: str, start=tuple(SERVICES) + ("gateway",), env: dict | None = None):
+def running_system(name: str, start=STUBS + tuple(SERVICES) + ("gateway",), env: dict | None = None):
     with isolated_infra(f"followup_it_{name}") as infra:
         migrate(infra)
         log_dir = LOG_ROOT / infra.database
         config = StackConfig(admin_url=infra.admin_url, amqp_uri=infra.amqp_uri,
                              log_dir=log_dir, gateway_port=free_port(),
                              http_ports={s: free_port() for s in SERVICES},
+                             smtp_port=free_port(), smtp_http_port=free_port(), provider_stub_port=free_port(),
                              extra_env={**TEST_ENV, "CLOCK_OFFSET_FILE": str(log_dir / "clock-offset"),
                                         **(env or {})})
         stack = Stack(config)

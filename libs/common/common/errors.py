@@ -72,6 +72,16 @@ HTTP_STATUS: dict[str, int] = {
     "DATABASE_UNAVAILABLE": 503,
     "SERVICE_TIMEOUT": 503,
     "INTERNAL": 500,
+    # notifications
+    "TEMPLATE_INVALID": 422,
+    "TEMPLATE_NOT_FOUND": 404,
+    "NOTIFICATION_NOT_FOUND": 404,
+    "DELIVERY_NOT_FOUND": 404,
+    "LINK_NOT_FOUND": 404,
+    "UNKNOWN_PROVIDER": 404,
+    "INVALID_SIGNATURE": 401,
+    "MALFORMED_CALLBACK": 400,
+    "UNKNOWN_DELIVERY_REFERENCE": 400,
 }
 
 def status_for(code: str, default: int = 500) -> int:

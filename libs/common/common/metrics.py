@@ -22,3 +22,13 @@ HTTP_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 RPC_CALLS = Counter("followup_rpc_calls_total", "Gateway calls to services", ["service", "method", "outcome"])
+NOTIFICATIONS = Counter(
+    "followup_notifications_total", "Delivery state changes of notifications", ["channel", "state"]
+)
+NOTIFICATION_SEND_LATENCY = Histogram(
+    "followup_notification_send_seconds", "Provider call latency per attempt", ["provider", "outcome"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+NOTIFICATION_RETRIES = Counter(
+    "followup_notification_retries_total", "Provider attempts that will be retried", ["provider"]
+)

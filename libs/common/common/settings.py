@@ -52,6 +52,8 @@ class ServiceSettings(CommonSettings):
     outbox_relay_enabled: bool = True
     timer_poll_interval_s: float = Field(1.0, gt=0)
     timer_batch_size: int = Field(100, ge=1)
+    # How long a claimed timer stays with its replica: a replica that died releases its rows after this.
+    timer_lease_s: int = Field(60, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -21,7 +21,10 @@ from urllib.parse import quote
 from common.migrate import service_database_url
 from common.settings import SERVICE_HTTP_PORTS, SERVICES
 
-ALL_PROCESSES = SERVICES + ("gateway",)
+# Local stand-ins for outside providers (an SMTP server that keeps what it receives; an SMS and letter
+# provider that records requests and posts signed callbacks), so the system works offline.
+STUBS = ("smtp-sink", "provider-stub")
+ALL_PROCESSES = STUBS + SERVICES + ("gateway",)
 
 
 def free_port() -> int:
@@ -43,6 +46,9 @@ class StackConfig:
     http_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_HTTP_PORTS))
     api_key_pepper: str = field(default_factory=lambda: secrets.token_hex(16))
     webhook_signing_secret: str = field(default_factory=lambda: secrets.token_hex(16))
+    smtp_port: int = 8025
+    smtp_http_port: int = 8026
+    provider_stub_port: int = 8027
     log_level: str = "INFO"
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -59,9 +65,20 @@ class StackConfig:
             "PYTHONUNBUFFERED": "1",
             "API_KEY_PEPPER": self.api_key_pepper,
             "WEBHOOK_SIGNING_SECRET": self.webhook_signing_secret,
+            # Where notifications sends, and where providers and recipients reach the gateway.
+            "SMTP_PORT": str(self.smtp_port),
+            "SMTP_LOOKUP_URL": f"http://127.0.0.1:{self.smtp_http_port}",
+            "SMS_BASE_URL": f"http://127.0.0.1:{self.provider_stub_port}",
+            "LETTER_BASE_URL": f"http://127.0.0.1:{self.provider_stub_port}",
+            "PUBLIC_BASE_URL": self.gateway_url,
+            "SMTP_SINK_PORT": str(self.smtp_port),
+            "SMTP_SINK_HTTP_PORT": str(self.smtp_http_port),
+            "PROVIDER_STUB_PORT": str(self.provider_stub_port),
         })
         if name == "gateway":
             env["GATEWAY_PORT"] = str(self.gateway_port)
+        elif name in STUBS:
+            pass
         else:
             env["HTTP_PORT"] = str(self.http_ports[name])
         env.update(self.extra_env)
@@ -69,13 +86,16 @@ class StackConfig:
         return env
 
     def health_url(self, name: str) -> str:
-        port = self.gateway_port if name == "gateway" else self.http_ports[name]
+        port = {"gateway": self.gateway_port, "smtp-sink": self.smtp_http_port,
+                "provider-stub": self.provider_stub_port}.get(name) or self.http_ports[name]
         return f"http://127.0.0.1:{port}"
 
 
 def command_for(name: str) -> list[str]:
     if name == "gateway":
         return [sys.executable, "-m", "gateway"]
+    if name in STUBS:
+        return [sys.executable, "-m", f"notifications.stubs.{name.replace('-', '_')}"]
     return [sys.executable, "-m", "common.runner", name]
 
 

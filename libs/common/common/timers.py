@@ -96,7 +96,7 @@ class TimerPoller(SharedExtension, ProviderCollector):
     def claim(self, now: datetime) -> list[DueTimer]:
         with self.store.database.engine.begin() as conn:
             rows = conn.execute(
-                CLAIM, {"by": self.replica_id, "now": now, "lease": LEASE_S,
+                CLAIM, {"by": self.replica_id, "now": now, "lease": self.store.settings.timer_lease_s,
                         "n": self.store.settings.timer_batch_size},
             ).all()
             lag = conn.execute(LAG, {"now": now}).scalar()

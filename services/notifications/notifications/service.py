@@ -1,10 +1,295 @@
-"""Entrypoints of the notifications service. Its features arrive in their own issues; today it
-starts, owns its schema and answers health and metrics like every service."""
+"""Entrypoints of the notifications service (E1-E5): accept requests, send them, track deliveries.
+
+A request is recorded with one delivery per recipient and a durable timer per send, in the
+transaction that records the event as consumed (inbox): the consumer never talks to a provider, so a
+redelivered event sends nothing and a send survives a restart. The timer handler then moves the
+delivery pending -> sending (committed before the provider call) -> sent; a delivery found in
+``sending`` had an unknown outcome and is looked up at the provider before any new attempt.
+"""
+from __future__ import annotations
+
+import random
+import time
+from datetime import timedelta
+
+from common import metrics
+from common.context import CallerContext
+from common.errors import NotFound, ValidationFailed
+from common.events import receive, reliable_event_handler
 from common.observability import PlatformEndpoints
+from common.rpc import rpc
 from common.store import DatabaseProvider
+from common.timers import due_timer
+from notifications import domain, flows, repository as repo
+from notifications.letters import render_pdf
+from notifications.limits import RateLimits
+from notifications.mail import Outcome, Smtp, compose, message_id_for
+from notifications.providers import Providers
+from notifications.settings import load as load_settings
+
+SETTINGS = load_settings()
+POLICY = domain.RetryPolicy(SETTINGS.send_max_attempts, SETTINGS.send_retry_base_s, SETTINGS.send_retry_cap_s)
+
+
+def _json(row: dict) -> dict:
+    return {k: (str(v) if k.endswith("id") or k.endswith("_at") else v) for k, v in row.items()
+            if v is not None or not k.endswith("_at")}
 
 
 class NotificationsService(PlatformEndpoints):
     name = "notifications"
 
     db = DatabaseProvider()
+    caller = CallerContext()
+    smtp = Smtp()
+    providers = Providers()
+    limits = RateLimits()
+
+    # ---- requests from other services (one consumer per producer, same code) -----------------------
+    @reliable_event_handler("tasks", "notification_requested")
+    def on_tasks_request(self, body):
+        self._accept("tasks", body)
+
+    @reliable_event_handler("workflows", "notification_requested")
+    def on_workflows_request(self, body):
+        self._accept("workflows", body)
+
+    @reliable_event_handler("orders", "notification_requested")
+    def on_orders_request(self, body):
+        self._accept("orders", body)
+
+    def _accept(self, producer: str, body: dict) -> None:
+        _, req = receive(producer, body, self.caller)
+        with self.db.transaction(self.caller) as uow:
+            # Keyed by the request's idempotency key, not the event id: a producer that retries
+            # with a new event for the same request sends nothing either.
+            if not uow.first_delivery("notifications.requested", f"{uow.tenant_id}:{req.idempotency_key}"):
+                return
+            flows.accept(uow, req)
+
+    # ---- sending (durable timers) -------------------------------------------------------------------
+    @due_timer(flows.SEND_TIMER)
+    def send_due(self, timer):
+        with self.db.transaction(self.caller) as uow:
+            d = repo.get_delivery(uow, timer.key, lock=True)
+            if d is None or d["send_state"] in ("sent", "failed"):
+                uow.complete_timer(timer.id, timer.claimed_by)
+                return
+            message = repo.get_message(uow, d["message_id"])
+            wait = self.limits.wait_s(uow.tenant_id, d["provider"])
+            if wait:
+                uow.schedule(flows.SEND_TIMER, timer.key, uow.now + timedelta(seconds=wait), timer.payload)
+                return
+            unknown = d["send_state"] == "sending"
+            if not unknown:
+                d = repo.set_delivery(uow, d["id"], send_state="sending", attempts=d["attempts"] + 1,
+                                      updated_at=uow.now)
+        if unknown:
+            ref = self._look_up(d)
+            if ref is not None:
+                return self._settle(timer, Outcome(True, provider_ref=ref))
+            with self.db.transaction(self.caller) as uow:
+                d = repo.set_delivery(uow, d["id"], attempts=d["attempts"] + 1, updated_at=uow.now)
+        self._settle(timer, self._send(d, message))
+
+    def _send(self, d: dict, message: dict) -> Outcome:
+        content = message["content"]
+        started = time.perf_counter()
+        try:
+            if d["channel"] == "email":
+                outcome = self._send_email(d, message, content)
+            elif d["channel"] == "sms":
+                outcome = self.providers["sms"].send(str(d["id"]), self.caller.tenant_id,
+                                                     {"to": d["recipient"], "body": content.get("body_text") or ""})
+            else:
+                outcome = self.providers["letter"].send(str(d["id"]), self.caller.tenant_id, self._letter(message))
+        except domain.Refused as exc:
+            outcome = Outcome(False, permanent=True, reason=f"{exc.code}: {exc.reason}")
+        metrics.NOTIFICATION_SEND_LATENCY.labels(d["provider"], "accepted" if outcome.accepted else "refused") \
+            .observe(time.perf_counter() - started)
+        return outcome
+
+    def _send_email(self, d: dict, message: dict, content: dict) -> Outcome:
+        with self.db.transaction(self.caller) as uow:
+            everyone = repo.all_(uow, "select recipient, role from deliveries where message_id = :m",
+                                 m=message["id"])
+            html = content.get("body_html")
+            if html:
+                html = flows.tracked_html(uow, d["id"], html, SETTINGS.public_base_url)
+        sender = message["sender"] or {}
+        data = domain.attachment_bytes([(a["filename"], a["content_base64"]) for a in content["attachments"]])
+        msg = compose(
+            delivery_id=str(d["id"]), tenant_id=self.caller.tenant_id, domain=SETTINGS.message_id_domain,
+            from_addr=sender.get("email") or SETTINGS.default_from, from_name=sender.get("name"),
+            to=[r["recipient"] for r in everyone if r["role"] == "to"],
+            cc=[r["recipient"] for r in everyone if r["role"] == "cc"],
+            subject=content.get("subject") or "", body_text=content.get("body_text"), body_html=html,
+            attachments=[(a["filename"], a["content_type"], b) for a, b in zip(content["attachments"], data)],
+            sent_at=message["created_at"])
+        return self.smtp.send(msg, d["recipient"])
+
+    def _letter(self, message: dict) -> dict:
+        content = message["content"]
+        sender = message["sender"] or {}
+        pdf = render_pdf(sender=sender.get("name") or sender.get("email") or "", address=content["postal_address"],
+                         subject=content.get("subject"), body=content.get("body_text") or "",
+                         date=message["created_at"].date().isoformat(), registered=message["registered"])
+        return {"address": content["postal_address"], "pdf": pdf, "registered": message["registered"],
+                "description": content.get("subject")}
+
+    def _look_up(self, d: dict) -> str | None:
+        """An attempt whose outcome is unknown (the process died mid-call): ask, do not resend blindly."""
+        if d["channel"] == "email":
+            mid = message_id_for(str(d["id"]), self.caller.tenant_id, SETTINGS.message_id_domain)
+            accepted = self.smtp.was_accepted(mid)
+            # No look-up configured: resend with the same Message-ID (receivers dedupe on it).
+            return mid if accepted else None
+        return self.providers[d["channel"]].lookup(str(d["id"]), self.caller.tenant_id, d["recipient"])
+
+    def _settle(self, timer, outcome: Outcome) -> None:
+        provider = None
+        with self.db.transaction(self.caller) as uow:
+            d = repo.get_delivery(uow, timer.key, lock=True)
+            provider = d["provider"]
+            if outcome.accepted:
+                d = repo.set_delivery(uow, d["id"], send_state="sent", provider_ref=outcome.provider_ref,
+                                      accepted_at=uow.now, last_error=None, updated_at=uow.now)
+                flows.change(uow, d, "sent")
+                uow.complete_timer(timer.id, timer.claimed_by)
+            elif outcome.permanent or POLICY.gives_up_after(d["attempts"]):
+                reason = outcome.reason if outcome.permanent else \
+                    f"gave up after {d['attempts']} attempts: {outcome.reason}"
+                d = repo.set_delivery(uow, d["id"], send_state="failed", last_error=reason, updated_at=uow.now)
+                bounced = outcome.permanent and d["channel"] == "email" and (outcome.reason or "").startswith("SMTP 5")
+                flows.change(uow, d, "bounced" if bounced else "failed", reason)
+                uow.complete_timer(timer.id, timer.claimed_by)
+            else:
+                repo.set_delivery(uow, d["id"], send_state="pending", last_error=outcome.reason, updated_at=uow.now)
+                delay = POLICY.delay_s(d["attempts"], random.random())
+                uow.schedule(flows.SEND_TIMER, timer.key, uow.now + timedelta(seconds=delay), timer.payload)
+                metrics.NOTIFICATION_RETRIES.labels(provider).inc()
+
+    # ---- templates (E4) -----------------------------------------------------------------------------
+    @rpc
+    def save_template(self, name: str, payload: dict) -> dict:
+        channel = payload.get("channel")
+        if channel not in ("email", "sms", "letter", "in_app", "any"):
+            raise ValidationFailed("channel must be email, sms, letter, in_app or any", code="VALIDATION_ERROR")
+        variables = payload.get("variables") or {}
+        if not isinstance(variables, dict):
+            raise ValidationFailed("variables maps each name to a sample value", code="VALIDATION_ERROR")
+        parts = {p: payload.get(p) for p in domain.TEMPLATE_PARTS}
+        if not any(parts.values()):
+            raise ValidationFailed("a template needs a subject or a body", code="VALIDATION_ERROR")
+        try:
+            domain.check_template(parts, variables)
+        except domain.TemplateInvalid as exc:
+            raise ValidationFailed(str(exc), exc.details(), code="TEMPLATE_INVALID") from None
+        with self.db.transaction(self.caller) as uow:
+            return _json(repo.upsert_template(uow, name, {"channel": channel, **parts, "variables": variables}))
+
+    @rpc
+    def get_template(self, name: str) -> dict:
+        with self.db.transaction(self.caller) as uow:
+            row = repo.get_template(uow, name)
+        if row is None:
+            raise NotFound("template not found", code="TEMPLATE_NOT_FOUND")
+        return _json(row)
+
+    @rpc
+    def list_templates(self) -> list[dict]:
+        with self.db.transaction(self.caller) as uow:
+            return [_json(r) for r in repo.list_templates(uow)]
+
+    @rpc
+    def delete_template(self, name: str) -> None:
+        with self.db.transaction(self.caller) as uow:
+            if not repo.delete_template(uow, name):
+                raise NotFound("template not found", code="TEMPLATE_NOT_FOUND")
+
+    # ---- in-app inbox (E5) ----------------------------------------------------------------------------
+    @rpc
+    def inbox(self, after_seq: int = 0, before_seq: int | None = None, limit: int = 50,
+              unread_only: bool = False, newest_first: bool = True) -> dict:
+        user = self.caller.user_id
+        limit = max(1, min(200, int(limit)))
+        with self.db.transaction(self.caller) as uow:
+            if newest_first:
+                items = repo.inbox_latest(uow, user, before_seq, limit)
+                items = [i for i in items if not unread_only or i["read_at"] is None]
+            else:
+                items = repo.inbox(uow, user, int(after_seq), limit, unread_only)
+            unread = repo.unread_count(uow, user)
+        return {"items": [_item(i) for i in items], "unread_count": unread}
+
+    @rpc
+    def mark_read(self, ids: list[str] | None = None) -> dict:
+        with self.db.transaction(self.caller) as uow:
+            marked = repo.mark_read(uow, self.caller.user_id, ids)
+            return {"marked": marked, "unread_count": repo.unread_count(uow, self.caller.user_id)}
+
+    # ---- tracking and provider callbacks (E2) ----------------------------------------------------------
+    @rpc
+    def track(self, token: str, kind: str) -> str | None:
+        """An open (pixel) or a click: returns the click's target, None for an unknown token."""
+        with self.db.transaction(self.caller) as uow:
+            link = repo.link(uow, token)
+            if link is None or (kind == "click") == (link["url"] is None):
+                return None
+            d = repo.get_delivery(uow, link["delivery_id"], lock=True)
+            flows.change(uow, d, "clicked" if kind == "click" else "opened")
+            return link["url"]
+
+    @rpc
+    def provider_callback(self, provider: str, payload: dict) -> dict:
+        try:
+            cb = domain.read_callback(provider, payload)
+        except ValueError:
+            raise NotFound("unknown provider", code="UNKNOWN_PROVIDER") from None
+        with self.db.transaction(self.caller) as uow:
+            d = None
+            if cb.delivery_id:
+                d = repo.get_delivery(uow, cb.delivery_id, lock=True)
+            elif cb.provider_ref:
+                d = repo.delivery_by_ref(uow, provider, cb.provider_ref)
+            if d is None:
+                raise NotFound("no delivery for this callback", code="DELIVERY_NOT_FOUND")
+            changed = flows.change(uow, d, cb.state, cb.reason) if cb.state else None
+            return {"delivery_id": str(d["id"]), "state": (changed or d)["state"], "changed": changed is not None}
+
+    @rpc
+    def apply_dsn(self, raw: str) -> dict:
+        """A delivery status notification (RFC 3464) that came back to the bounce address."""
+        report = domain.parse_dsn(raw.encode("utf-8", "surrogateescape"))
+        cb = domain.read_callback("smtp", {"message_id": report.original_message_id, "event": "bounce"})
+        changed = []
+        with self.db.transaction(self.caller) as uow:
+            d = repo.get_delivery(uow, cb.delivery_id, lock=True) if cb.delivery_id else None
+            if d is None:
+                raise NotFound("no delivery for this DSN", code="DELIVERY_NOT_FOUND")
+            for address, state, reason in report.recipients:
+                if address.lower() == d["recipient"].lower() and flows.change(uow, d, state, reason):
+                    changed.append(state)
+        return {"delivery_id": str(d["id"]), "changed": changed}
+
+    @rpc
+    def deliveries(self, key: str) -> dict:
+        """By the request's idempotency key (named ``key``: the gateway's call keyword is taken)."""
+        with self.db.transaction(self.caller) as uow:
+            message, deliveries = repo.deliveries_of_key(uow, key)
+        if message is None:
+            raise NotFound("no notification with this idempotency key", code="NOTIFICATION_NOT_FOUND")
+        return {"id": str(message["id"]), "idempotency_key": key, "kind": message["kind"],
+                "channel": message["channel"],
+                "deliveries": [{"id": str(d["id"]), "recipient": d["recipient"], "role": d["role"],
+                                "state": d["state"], "reason": d["reason"], "attempts": d["attempts"],
+                                "updated_at": d["updated_at"].isoformat(),
+                                "history": [{"state": h["state"], "reason": h["reason"],
+                                             "at": h["occurred_at"].isoformat()} for h in d["history"]]}
+                               for d in deliveries]}
+
+
+def _item(row: dict) -> dict:
+    return {"id": str(row["id"]), "seq": row["seq"], "kind": row["kind"], "title": row["title"],
+            "body": row["body"], "subject_ref": row["subject_ref"], "created_at": row["created_at"].isoformat(),
+            "read_at": row["read_at"].isoformat() if row["read_at"] else None}

@@ -106,3 +106,6 @@ class DeliveryStatusChanged(Contract):
     occurred_at: AwareDatetime
     reason: str | None = None
     subject_ref: SubjectRef | None = None
+    # Added compatibly (optional): which delivery, and the recipient's role (to/cc/bcc) on an email.
+    delivery_id: uuid.UUID | None = None
+    role: Literal["to", "cc", "bcc"] | None = None

@@ -1,0 +1,330 @@
+"""Pure rules of the notifications service: no I/O, no clock, no randomness of their own.
+
+- which delivery state may follow which (E2), so a late or repeated provider
+  callback can never move a delivery backwards;
+- when to try a send again (exponential backoff with full jitter, bounded);
+- what a send request must satisfy before anything leaves (addresses,
+  attachment sizes, template variables);
+- tenant templates: sandboxed jinja2, refused at save with the line at fault (E4);
+- per-tenant / per-provider rate limits as token buckets.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+# ---- delivery states (E2) ------------------------------------------------------------------
+
+TERMINAL_FAILURES = frozenset({"bounced", "failed", "returned"})
+
+# state -> the states a delivery may move to from it. "clicked" implies the message was seen, so
+# an open reported after a click is kept out (it adds nothing and would read as going backwards).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "queued": frozenset({"sent", "failed", "bounced"}),
+    "sent": frozenset({"delivered", "bounced", "failed", "opened", "clicked", "returned"}),
+    "delivered": frozenset({"opened", "clicked", "returned", "bounced"}),
+    "opened": frozenset({"clicked"}),
+    "clicked": frozenset(),
+    "bounced": frozenset(),
+    "failed": frozenset(),
+    "returned": frozenset(),
+}
+STATES = tuple(TRANSITIONS)
+
+
+def next_state(current: str, reported: str) -> str | None:
+    """The state a delivery takes when ``reported`` arrives, or None when the report changes nothing.
+
+    A repeated report (a provider retrying its callback, a second open) and a report that would
+    go backwards (``delivered`` after ``opened``, anything after a bounce) are ignored, never errors:
+    providers deliver callbacks at least once and out of order.
+    """
+    if current not in TRANSITIONS or reported not in TRANSITIONS:
+        raise ValueError(f"unknown delivery state {current!r} -> {reported!r}")
+    return reported if reported in TRANSITIONS[current] else None
+
+
+# ---- retries (E3) ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    base_s: float = 2.0
+    cap_s: float = 600.0
+
+    def delay_s(self, attempt: int, rand: float) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]; ``rand`` in [0, 1).
+
+        Jitter keeps a thousand messages refused at the same moment from all coming back at the
+        same moment. Never below 10% of the step, so a retry is never immediate.
+        """
+        if attempt < 1:
+            raise ValueError("attempts count from 1")
+        step = min(self.cap_s, self.base_s * 2 ** (attempt - 1))
+        return max(step * 0.1, step * rand)
+
+    def gives_up_after(self, attempt: int) -> bool:
+        return attempt >= self.max_attempts
+
+
+# ---- send requests ---------------------------------------------------------------------------
+
+class Refused(ValueError):
+    """A request that must send nothing; ``code`` and ``reason`` go on the failed delivery."""
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+E164_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # per message, decoded; most receiving servers refuse beyond
+MAX_SMS_CHARS = 1600  # 10 concatenated segments
+
+
+def valid_email(address: str) -> bool:
+    name, addr = parseaddr(address)
+    return addr == address.strip() and len(address) <= 254 and bool(EMAIL_RE.match(address))
+
+
+def check_address(channel: str, address: str) -> None:
+    if channel == "email" and not valid_email(address):
+        raise Refused("INVALID_ADDRESS", f"not an email address: {address!r}")
+    if channel == "sms" and not E164_RE.match(address):
+        raise Refused("INVALID_ADDRESS", f"not an E.164 phone number: {address!r}")
+
+
+def attachment_bytes(attachments: list[tuple[str, str]]) -> list[bytes]:
+    """Decode (filename, base64) pairs; refuse undecodable or, together, oversize attachments."""
+    decoded, total = [], 0
+    for filename, content in attachments:
+        try:
+            data = base64.b64decode(content, validate=True)
+        except (binascii.Error, ValueError):
+            raise Refused("INVALID_ATTACHMENT", f"attachment {filename!r} is not valid base64") from None
+        total += len(data)
+        if total > MAX_ATTACHMENT_BYTES:
+            raise Refused("ATTACHMENT_TOO_LARGE",
+                          f"attachments exceed {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MiB (at {filename!r})")
+        decoded.append(data)
+    return decoded
+
+
+# ---- templates (E4) ----------------------------------------------------------------------------
+
+_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_HTML_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+TEMPLATE_PARTS = ("subject", "body_text", "body_html")
+
+
+class TemplateInvalid(ValueError):
+    def __init__(self, part: str, message: str, line: int | None = None):
+        super().__init__(f"{part}: {message}" + (f" (line {line})" if line else ""))
+        self.part, self.message, self.line = part, message, line
+
+    def details(self) -> dict:
+        return {"part": self.part, "line": self.line, "message": self.message}
+
+
+def _env(part: str):
+    return _HTML_ENV if part == "body_html" else _ENV
+
+
+def check_template(parts: dict[str, str | None], samples: dict[str, object]) -> set[str]:
+    """Validate a template when it is saved; returns the variables it uses.
+
+    Refused: a syntax error (with its line), a variable not declared in ``samples``, and any
+    failure of a test render with the sample values (a filter misused, a sandbox violation).
+    """
+    used: set[str] = set()
+    for part, source in parts.items():
+        if not source:
+            continue
+        try:
+            ast = _env(part).parse(source)
+        except TemplateSyntaxError as exc:
+            raise TemplateInvalid(part, exc.message or "syntax error", exc.lineno) from None
+        names = meta.find_undeclared_variables(ast)
+        unknown = sorted(names - set(samples))
+        if unknown:
+            raise TemplateInvalid(part, f"undeclared variable(s): {', '.join(unknown)}",
+                                  _line_of(source, unknown[0]))
+        used |= names
+        try:
+            _env(part).from_string(source).render(**samples)
+        except (UndefinedError, SecurityError, TypeError, ValueError, ArithmeticError) as exc:
+            raise TemplateInvalid(part, f"test render failed: {exc}", _render_error_line(exc)) from None
+    return used
+
+
+def _line_of(source: str, name: str) -> int | None:
+    for number, line in enumerate(source.splitlines(), 1):
+        if re.search(r"\b" + re.escape(name) + r"\b", line):
+            return number
+    return None
+
+
+def _render_error_line(exc: BaseException) -> int | None:
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def check_variables(declared: dict[str, object], given: dict[str, object]) -> None:
+    """At send time: every given variable must be declared, and every declared one given."""
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise Refused("UNKNOWN_TEMPLATE_VARIABLE", f"unknown template variable(s): {', '.join(unknown)}")
+    missing = sorted(set(declared) - set(given))
+    if missing:
+        raise Refused("MISSING_TEMPLATE_VARIABLE", f"missing template variable(s): {', '.join(missing)}")
+
+
+def render(parts: dict[str, str | None], variables: dict[str, object]) -> dict[str, str | None]:
+    out = {}
+    for part, source in parts.items():
+        if not source:
+            out[part] = source
+            continue
+        try:
+            out[part] = _env(part).from_string(source).render(**variables)
+        except (UndefinedError, SecurityError, TypeError, ValueError, ArithmeticError) as exc:
+            raise Refused("TEMPLATE_RENDER_FAILED", f"{part}: {exc}") from None
+    return out
+
+
+# ---- tracking (open pixel, click redirects) -----------------------------------------------------
+
+HREF_RE = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?://[^"']+)\2""", re.IGNORECASE)
+
+
+def rewrite_links(html: str, make_link) -> str:
+    """Replace each http(s) link of an HTML body with ``make_link(url)`` (a tracked redirect)."""
+    return HREF_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{make_link(m.group(3))}{m.group(2)}", html)
+
+
+def add_pixel(html: str, pixel_url: str) -> str:
+    img = f'<img src="{pixel_url}" width="1" height="1" alt="" style="display:none">'
+    idx = html.lower().rfind("</body>")
+    return html[:idx] + img + html[idx:] if idx >= 0 else html + img
+
+
+# ---- rate limits -------------------------------------------------------------------------------
+
+@dataclass
+class TokenBucket:
+    """``rate`` tokens per second, at most ``burst`` saved up. Times are seconds from any origin."""
+
+    rate: float
+    burst: float
+    tokens: float = field(default=-1.0)
+    at: float = 0.0
+
+    def take(self, now: float) -> float:
+        """Take one token; returns 0 when taken, else the seconds to wait before trying again."""
+        if self.tokens < 0:
+            self.tokens, self.at = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+# ---- DSN (RFC 3464) ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DsnReport:
+    original_message_id: str | None
+    recipients: list[tuple[str, str, str]]  # (address, state, reason)
+
+
+def parse_dsn(raw: bytes) -> DsnReport:
+    """Read a delivery status notification: which recipients of which message failed or were delayed."""
+    import email
+    from email import policy
+
+    msg = email.message_from_bytes(raw, policy=policy.compat32)
+    original_id = None
+    recipients = []
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype in ("message/rfc822", "text/rfc822-headers"):
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            if inner is None and isinstance(payload, str):
+                inner = email.message_from_string(payload)
+            if inner is not None and inner.get("Message-ID"):
+                original_id = inner.get("Message-ID").strip()
+        if ctype == "message/delivery-status":
+            blocks = part.get_payload()
+            for block in blocks if isinstance(blocks, list) else []:
+                action = (block.get("Action") or "").strip().lower()
+                final = block.get("Final-Recipient") or block.get("Original-Recipient")
+                if not final or not action:
+                    continue
+                address = final.split(";", 1)[-1].strip()
+                status = (block.get("Status") or "").strip()
+                diagnostic = (block.get("Diagnostic-Code") or "").split(";", 1)[-1].strip()
+                if action == "failed":
+                    recipients.append((address, "bounced", f"{status} {diagnostic}".strip()))
+                elif action == "delivered":
+                    recipients.append((address, "delivered", status))
+    if original_id is None:
+        match = re.search(rb"^Original-Message-ID:\s*(<[^>]+>)", raw, re.MULTILINE | re.IGNORECASE)
+        original_id = match.group(1).decode() if match else None
+    return DsnReport(original_id, recipients)
+
+
+# ---- provider callbacks --------------------------------------------------------------------------
+
+TWILIO_STATES = {"delivered": "delivered", "failed": "failed", "undelivered": "failed", "sent": "sent",
+                 "read": "opened"}
+LOB_STATES = {"letter.delivered": "delivered", "letter.returned_to_sender": "returned",
+              "letter.failed": "failed", "letter.rejected": "failed", "letter.mailed": "sent",
+              "letter.certified.delivered": "delivered", "letter.certified.returned_to_sender": "returned"}
+SMTP_EVENTS = {"delivered": "delivered", "bounce": "bounced", "complaint": "bounced", "open": "opened"}
+
+
+@dataclass(frozen=True)
+class Callback:
+    delivery_id: str | None  # ours, when the provider echoes it back
+    provider_ref: str | None  # theirs otherwise
+    state: str | None  # None: a status we do not track (it changes nothing)
+    reason: str | None
+
+
+def read_callback(provider: str, payload: dict) -> Callback:
+    """A provider's status callback in its own shape -> which delivery, which E2 state, why."""
+    if provider == "twilio":
+        ref = payload.get("ref") or ""
+        delivery_id = ref.split(":", 1)[1] if ":" in ref else None
+        code = payload.get("ErrorCode")
+        return Callback(delivery_id, payload.get("MessageSid"), TWILIO_STATES.get(payload.get("MessageStatus")),
+                        f"twilio error {code}" if code else None)
+    if provider == "lob":
+        body = payload.get("body") or {}
+        event = (payload.get("event_type") or {}).get("id")
+        return Callback((body.get("metadata") or {}).get("delivery_id"), body.get("id"), LOB_STATES.get(event),
+                        event if LOB_STATES.get(event) in TERMINAL_FAILURES else None)
+    if provider == "smtp":
+        match = re.match(r"^<([0-9a-f-]{36})\.[0-9a-f]{32}@", payload.get("message_id") or "")
+        event = payload.get("event")
+        reason = payload.get("reason") or (event if event == "complaint" else None)
+        return Callback(match.group(1) if match else None, None, SMTP_EVENTS.get(event), reason)
+    raise ValueError(f"unknown provider {provider!r}")

@@ -1,0 +1,146 @@
+"""Email over SMTP: composing a message and the SMTP client (a nameko DependencyProvider, so tests
+can replace it). Connections are pooled and reused: opening one per message costs more than sending."""
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import ssl
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, format_datetime
+
+import eventlet
+from eventlet.queue import LightQueue
+from nameko.extensions import DependencyProvider
+
+from notifications.settings import NotificationSettings, load
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a provider said: accepted (with its reference), or refused for now / for good."""
+
+    accepted: bool
+    permanent: bool = False
+    reason: str | None = None
+    provider_ref: str | None = None
+
+
+def message_id_for(delivery_id: str, tenant_id: str, domain: str) -> str:
+    """Ours, kept per delivery: it finds an unknown outcome again, and bounces carry it back.
+    The tenant is in it because a bounce callback arrives with no caller."""
+    return f"<{delivery_id}.{uuid.UUID(str(tenant_id)).hex}@{domain}>"
+
+
+def compose(*, delivery_id: str, tenant_id: str, domain: str, from_addr: str, from_name: str | None, to: list[str],
+            cc: list[str], subject: str, body_text: str | None, body_html: str | None,
+            attachments: list[tuple[str, str, bytes]], sent_at) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Message-ID"] = message_id_for(delivery_id, tenant_id, domain)
+    msg["Date"] = format_datetime(sent_at)
+    msg["From"] = formataddr((from_name or "", from_addr))
+    if to:
+        msg["To"] = ", ".join(to)
+    if cc:
+        msg["Cc"] = ", ".join(cc)
+    msg["Subject"] = subject or ""
+    msg["X-Followup-Delivery"] = delivery_id
+    msg.set_content(body_text or "")
+    if body_html:
+        msg.add_alternative(body_html, subtype="html")
+    for filename, content_type, data in attachments:
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(data, maintype=maintype or "application", subtype=subtype or "octet-stream",
+                           filename=filename)
+    return msg
+
+
+class SmtpClient:
+    def __init__(self, settings: NotificationSettings):
+        self.settings = settings
+        self._idle: LightQueue = LightQueue()
+        self._slots = eventlet.semaphore.Semaphore(settings.smtp_pool_size)
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        conn = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_s)
+        if s.smtp_starttls:
+            conn.starttls(context=ssl.create_default_context())
+        if s.smtp_username:
+            conn.login(s.smtp_username, s.smtp_password or "")
+        return conn
+
+    def send(self, msg: EmailMessage, envelope_to: str) -> Outcome:
+        """One SMTP transaction. A 4xx or a network error is retryable; a 5xx is final."""
+        with self._slots:
+            try:
+                conn = self._idle.get_nowait()
+            except eventlet.queue.Empty:
+                conn = None
+            try:
+                if conn is None:
+                    conn = self._connect()
+                refused = conn.send_message(msg, from_addr=self.settings.bounce_address, to_addrs=[envelope_to])
+            except smtplib.SMTPRecipientsRefused as exc:
+                self._idle.put(conn)
+                code, text = next(iter(exc.recipients.values()))
+                return Outcome(False, permanent=code >= 500, reason=f"SMTP {code} {_text(text)}")
+            except smtplib.SMTPResponseException as exc:
+                self._discard(conn)
+                return Outcome(False, permanent=exc.smtp_code >= 500 and exc.smtp_code != 554,
+                               reason=f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}")
+            except (smtplib.SMTPException, OSError) as exc:
+                self._discard(conn)
+                return Outcome(False, reason=f"SMTP unreachable: {exc!r}"[:500])
+            self._idle.put(conn)
+            if refused:
+                code, text = refused[envelope_to]
+                return Outcome(False, permanent=code >= 500, reason=f"SMTP {code} {_text(text)}")
+            return Outcome(True, provider_ref=msg["Message-ID"])
+
+    def was_accepted(self, message_id: str) -> bool | None:
+        """Did the server accept ``message_id``? None when it cannot be known (no look-up configured)."""
+        url = self.settings.smtp_lookup_url
+        if not url:
+            return None
+        query = urllib.parse.urlencode({"message_id": message_id})
+        with urllib.request.urlopen(f"{url.rstrip('/')}/messages?{query}", timeout=10) as resp:
+            return len(json.loads(resp.read())["items"]) > 0
+
+    @staticmethod
+    def _discard(conn) -> None:
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                pass
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._discard(self._idle.get_nowait())
+            except eventlet.queue.Empty:
+                return
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+class Smtp(DependencyProvider):
+    def setup(self):
+        self.client = SmtpClient(load())
+
+    def stop(self):
+        self.client.close()
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx):
+        return self.client

@@ -1,0 +1,203 @@
+"""Pure rules of the notifications service (E2 states, E3 retries, E4 templates, input checks)."""
+import base64
+import itertools
+
+import pytest
+
+from notifications import domain
+
+
+# ---- E2: delivery states --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("current,reported,expected", [
+    ("queued", "sent", "sent"), ("sent", "delivered", "delivered"), ("delivered", "opened", "opened"),
+    ("sent", "opened", "opened"), ("opened", "clicked", "clicked"), ("sent", "bounced", "bounced"),
+    ("delivered", "returned", "returned"), ("queued", "failed", "failed"), ("sent", "failed", "failed"),
+])
+def test_E2_forward_transitions_are_applied(current, reported, expected):
+    assert domain.next_state(current, reported) == expected
+
+
+@pytest.mark.parametrize("current,reported", [
+    ("opened", "delivered"), ("opened", "sent"), ("delivered", "sent"), ("clicked", "opened"),
+    ("bounced", "delivered"), ("failed", "sent"), ("returned", "delivered"), ("queued", "opened"),
+    ("sent", "sent"), ("opened", "opened"), ("bounced", "bounced"),
+])
+def test_E2_late_repeated_or_backward_reports_change_nothing(current, reported):
+    assert domain.next_state(current, reported) is None
+
+
+def test_E2_terminal_failures_accept_nothing_and_every_state_is_known():
+    for state, reported in itertools.product(domain.TERMINAL_FAILURES, domain.STATES):
+        assert domain.next_state(state, reported) is None
+    for targets in domain.TRANSITIONS.values():
+        assert targets <= set(domain.STATES)
+    with pytest.raises(ValueError):
+        domain.next_state("sent", "exploded")
+
+
+# ---- E3: retries -------------------------------------------------------------------------------------
+
+def test_E3_backoff_grows_exponentially_with_full_jitter_and_a_cap():
+    p = domain.RetryPolicy(max_attempts=5, base_s=2, cap_s=30)
+    assert p.delay_s(1, 0.999) == pytest.approx(2 * 0.999)
+    assert p.delay_s(3, 0.999) == pytest.approx(8 * 0.999)
+    assert p.delay_s(10, 0.999) == pytest.approx(30 * 0.999)  # capped
+    assert p.delay_s(3, 0.0) == pytest.approx(0.8)  # never immediate: at least 10% of the step
+    assert p.delay_s(3, 0.5) != p.delay_s(3, 0.9)  # jitter spreads retries
+    with pytest.raises(ValueError):
+        p.delay_s(0, 0.5)
+
+
+def test_E3_attempts_are_bounded():
+    p = domain.RetryPolicy(max_attempts=3)
+    assert [p.gives_up_after(a) for a in (1, 2, 3, 4)] == [False, False, True, True]
+
+
+# ---- bad input -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("address", ["ann@example.com", "a.b+tag@sub.example.co.uk"])
+def test_valid_email_addresses_pass(address):
+    domain.check_address("email", address)
+
+
+@pytest.mark.parametrize("address", ["not-an-email", "a@b", "ann@example.com, bob@example.com",
+                                     "Ann <ann@example.com>", "ann@exa mple.com", "@example.com"])
+def test_invalid_email_addresses_are_refused(address):
+    with pytest.raises(domain.Refused) as exc:
+        domain.check_address("email", address)
+    assert exc.value.code == "INVALID_ADDRESS"
+
+
+def test_sms_needs_e164():
+    domain.check_address("sms", "+33612345678")
+    for bad in ("0612345678", "+0612345678", "+33 6 12 34 56 78"):
+        with pytest.raises(domain.Refused):
+            domain.check_address("sms", bad)
+
+
+def test_oversize_or_undecodable_attachments_are_refused():
+    small = base64.b64encode(b"x" * 1000).decode()
+    assert domain.attachment_bytes([("a.txt", small)]) == [b"x" * 1000]
+    big = base64.b64encode(b"x" * (domain.MAX_ATTACHMENT_BYTES // 2 + 1)).decode()
+    with pytest.raises(domain.Refused) as exc:
+        domain.attachment_bytes([("a.bin", big), ("b.bin", big)])
+    assert exc.value.code == "ATTACHMENT_TOO_LARGE" and "b.bin" in exc.value.reason
+    with pytest.raises(domain.Refused) as exc:
+        domain.attachment_bytes([("c.bin", "%%%not base64")])
+    assert exc.value.code == "INVALID_ATTACHMENT"
+
+
+# ---- E4: templates -----------------------------------------------------------------------------------
+
+def test_E4_a_good_template_is_accepted_and_renders():
+    parts = {"subject": "Invoice {{ number }}", "body_text": "Dear {{ name }},\nplease pay {{ amount }}.",
+             "body_html": "<p>{{ name }}</p>"}
+    samples = {"number": "F-1", "name": "Ann", "amount": "10 EUR"}
+    assert domain.check_template(parts, samples) == {"number", "name", "amount"}
+    out = domain.render(parts, {"number": "F-2", "name": "<b>Bob</b>", "amount": "5"})
+    assert out["subject"] == "Invoice F-2"
+    assert out["body_html"] == "<p>&lt;b&gt;Bob&lt;/b&gt;</p>"  # HTML escaped, text not
+    assert out["body_text"].startswith("Dear <b>Bob</b>")
+
+
+def test_E4_a_syntax_error_is_refused_with_its_line():
+    with pytest.raises(domain.TemplateInvalid) as exc:
+        domain.check_template({"body_text": "Hello\n{{ name }}\n{% if x %}never closed"}, {"name": "a", "x": 1})
+    assert exc.value.part == "body_text" and exc.value.line == 3
+
+
+def test_E4_an_undeclared_variable_is_refused_with_its_line():
+    with pytest.raises(domain.TemplateInvalid) as exc:
+        domain.check_template({"body_text": "Hello {{ name }}\nYou owe {{ amount }}"}, {"name": "a"})
+    assert "amount" in exc.value.message and exc.value.line == 2
+
+
+def test_E4_a_failing_test_render_and_sandbox_escapes_are_refused():
+    with pytest.raises(domain.TemplateInvalid) as exc:
+        domain.check_template({"body_text": "{{ amount / 0 }}"}, {"amount": 3})
+    assert "test render failed" in exc.value.message
+    with pytest.raises(domain.TemplateInvalid):
+        domain.check_template({"body_text": "{{ name.__class__.__mro__ }}"}, {"name": "a"})
+
+
+def test_E4_variables_at_send_time_must_match_the_declared_ones():
+    domain.check_variables({"name": "x"}, {"name": "Ann"})
+    with pytest.raises(domain.Refused) as exc:
+        domain.check_variables({"name": "x"}, {"name": "Ann", "nmae": "typo"})
+    assert exc.value.code == "UNKNOWN_TEMPLATE_VARIABLE" and "nmae" in exc.value.reason
+    with pytest.raises(domain.Refused) as exc:
+        domain.check_variables({"name": "x", "amount": 1}, {"name": "Ann"})
+    assert exc.value.code == "MISSING_TEMPLATE_VARIABLE"
+
+
+# ---- tracking -----------------------------------------------------------------------------------------
+
+def test_links_are_rewritten_and_the_pixel_added_before_body_end():
+    html = '<html><body><a href="https://pay.example.com/x?a=1">Pay</a> <a href=\'mailto:a@b.c\'>m</a></body></html>'
+    out = domain.add_pixel(domain.rewrite_links(html, lambda u: "T(" + u + ")"), "P")
+    assert 'href="T(https://pay.example.com/x?a=1)"' in out
+    assert "mailto:a@b.c" in out  # only http(s) links are tracked
+    assert out.endswith('<img src="P" width="1" height="1" alt="" style="display:none"></body></html>')
+
+
+# ---- rate limits ---------------------------------------------------------------------------------------
+
+def test_token_bucket_allows_a_burst_then_the_rate():
+    b = domain.TokenBucket(rate=2, burst=2)
+    assert [b.take(0.0), b.take(0.0)] == [0.0, 0.0]
+    assert b.take(0.0) == pytest.approx(0.5)
+    assert b.take(0.5) == 0.0
+
+
+# ---- callbacks and DSNs ---------------------------------------------------------------------------------
+
+def test_provider_callbacks_map_to_E2_states():
+    cb = domain.read_callback("twilio", {"ref": "t:d1", "MessageSid": "SM1", "MessageStatus": "undelivered",
+                                         "ErrorCode": "30005"})
+    assert (cb.delivery_id, cb.state, cb.reason) == ("d1", "failed", "twilio error 30005")
+    cb = domain.read_callback("lob", {"event_type": {"id": "letter.returned_to_sender"},
+                                      "body": {"id": "ltr_1", "metadata": {"delivery_id": "d2"}}})
+    assert (cb.delivery_id, cb.state) == ("d2", "returned")
+    mid = "<0b7c6a5e-1111-4222-8333-944455556666.0123456789abcdef0123456789abcdef@followup.local>"
+    cb = domain.read_callback("smtp", {"message_id": mid, "event": "bounce", "reason": "550 no such user"})
+    assert (cb.delivery_id, cb.state) == ("0b7c6a5e-1111-4222-8333-944455556666", "bounced")
+    assert domain.read_callback("twilio", {"MessageStatus": "accepted"}).state is None
+    with pytest.raises(ValueError):
+        domain.read_callback("nobody", {})
+
+
+DSN = b"""From: MAILER-DAEMON@mx.example.com
+To: bounces@followup.local
+Subject: Undelivered Mail
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+Your message could not be delivered.
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+Final-Recipient: rfc822; ann@example.com
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 No such user
+
+--B
+Content-Type: text/rfc822-headers
+
+Message-ID: <abc.def@followup.local>
+Subject: Invoice
+
+--B--
+"""
+
+
+def test_a_dsn_names_the_original_message_and_the_failed_recipient():
+    report = domain.parse_dsn(DSN)
+    assert report.original_message_id == "<abc.def@followup.local>"
+    assert report.recipients == [("ann@example.com", "bounced", "5.1.1 550 5.1.1 No such user")]

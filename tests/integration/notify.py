@@ -1,0 +1,65 @@
+"""Helpers for notification tests: play the tasks service (publish ``notification_requested``) and
+read what the local SMTP sink and provider stub received."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+import httpx
+
+from .broker import publish
+
+
+def request_notification(system, tenant_id: str, producer: str = "tasks", event_id: str | None = None,
+                         **data) -> dict:
+    data.setdefault("idempotency_key", uuid.uuid4().hex)
+    data.setdefault("kind", "action_email")
+    data.setdefault("channel", "email")
+    body = {"event_id": event_id or str(uuid.uuid4()), "event_type": "notification_requested",
+            "producer": producer, "tenant_id": tenant_id,
+            "occurred_at": datetime.now(timezone.utc).isoformat(), "schema_version": 1, "data": data}
+    publish(system.infra.amqp_uri, f"{producer}.events", "notification_requested", body,
+            {"nameko.tenant_id": tenant_id})
+    return body
+
+
+class Sink:
+    def __init__(self, system):
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{system.stack.config.smtp_http_port}", timeout=30)
+
+    def messages(self, rcpt: str | None = None, brief: bool = False) -> list[dict]:
+        params = {**({"rcpt": rcpt} if rcpt else {}), **({"brief": "1"} if brief else {})}
+        return self.http.get("/messages", params=params).json()["items"]
+
+    def stats(self) -> dict:
+        return self.http.get("/stats").json()
+
+    def control(self, **kw) -> None:
+        self.http.post("/control", json=kw).raise_for_status()
+
+
+class Stub:
+    def __init__(self, system):
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{system.stack.config.provider_stub_port}", timeout=30)
+
+    def requests(self) -> dict:
+        return self.http.get("/requests").json()
+
+    def callback(self, ref: str, status: str) -> dict:
+        return self.http.post("/callbacks", json={"ref": ref, "status": status}).json()
+
+    def control(self, **kw) -> None:
+        self.http.post("/control", json=kw).raise_for_status()
+
+
+def deliveries(api, key: str) -> dict | None:
+    resp = api.get("/v1/notifications/deliveries", params={"idempotency_key": key})
+    if resp.status_code == 404:
+        return None
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def states(api, key: str) -> dict[str, str]:
+    found = deliveries(api, key)
+    return {d["recipient"]: d["state"] for d in found["deliveries"]} if found else {}

@@ -1,0 +1,268 @@
+"""Notifications end to end (E1-E5, D5/D6/D8 tracking): requests published as the tasks service would,
+mail received by a real SMTP server process, SMS and letters by the provider stub, states read back
+through the gateway."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+
+import httpx
+
+from common.webhook_signing import HEADER, sign_header
+
+from .broker import drain, observe, wait_for
+from .notify import Sink, Stub, deliveries, request_notification, states
+
+
+def _email(api, key=None, **kw):
+    return {"idempotency_key": key or uuid.uuid4().hex, "kind": "action_email", "channel": "email",
+            "sender": {"user_id": api.user_id, "email": "ann.owner@acme.example", "name": "Ann Owner"},
+            "recipients": [{"address": "client@dupont.example", "role": "to"}],
+            "content": {"subject": "Your invoice", "body_text": "Please pay."}, **kw}
+
+
+def test_D5_E2_email_from_the_user_with_cc_bcc_opened_clicked_then_bounce_reported(system, api):
+    sink = Sink(system)
+    observer = observe(system.infra.amqp_uri, "notifications", "delivery_status_changed")
+    key = uuid.uuid4().hex
+    customer_id, task_id = str(uuid.uuid4()), str(uuid.uuid4())
+    request_notification(system, api.tenant_id, **_email(
+        api, key,
+        recipients=[{"address": "client@dupont.example", "role": "to"},
+                    {"address": "accounting@dupont.example", "role": "cc"},
+                    {"address": "boss@acme.example", "role": "bcc"}],
+        content={"subject": "Invoice F-12", "body_text": "Please pay F-12.",
+                 "body_html": '<html><body><p>Please pay</p><a href="https://pay.example.com/F-12">Pay</a></body></html>'},
+        attachments=[{"filename": "F-12.txt", "content_type": "text/plain",
+                      "content_base64": base64.b64encode(b"invoice F-12").decode()}],
+        subject_ref={"type": "action", "id": str(uuid.uuid4()), "customer_id": customer_id, "task_id": task_id}))
+
+    wait_for(lambda: len(sink.messages(rcpt="boss@acme.example")) == 1 and len(sink.messages(rcpt="client@dupont.example")) == 1
+             and len(sink.messages(rcpt="accounting@dupont.example")) == 1)
+    to_copy = sink.messages(rcpt="client@dupont.example")[0]
+    bcc_copy = sink.messages(rcpt="boss@acme.example")[0]
+    assert to_copy["from"] == "Ann Owner <ann.owner@acme.example>"
+    assert to_copy["to"] == "client@dupont.example" and to_copy["cc"] == "accounting@dupont.example"
+    assert to_copy["subject"] == "Invoice F-12" and "Please pay F-12." in to_copy["body_text"]
+    assert to_copy["attachments"] == [{"filename": "F-12.txt", "size": 12}]
+    assert bcc_copy["bcc"] is None and "boss@acme.example" not in json.dumps({k: bcc_copy[k] for k in ("to", "cc")})
+    assert to_copy["message_id"] != bcc_copy["message_id"]  # one Message-ID kept per recipient
+    wait_for(lambda: set(states(api, key).values()) == {"sent"})
+
+    # The recipient's mail client loads the pixel and follows the link (no API key: the token is enough).
+    html = to_copy["body_html"]
+    pixel = re.search(r'src="[^"]*(/v1/t/o/[^"]+\.gif)"', html).group(1)
+    link = re.search(r'href="[^"]*(/v1/t/c/[^"]+)"', html).group(1)
+    anonymous = httpx.Client(base_url=system.base_url)
+    resp = anonymous.get(pixel)
+    assert resp.status_code == 200 and resp.headers["content-type"] == "image/gif"
+    assert states(api, key)["client@dupont.example"] == "opened"
+    resp = anonymous.get(link, follow_redirects=False)
+    assert resp.status_code == 302 and resp.headers["location"] == "https://pay.example.com/F-12"
+    assert anonymous.get(link[:-3] + "AAA", follow_redirects=False).status_code == 404  # unguessable
+    assert states(api, key)["client@dupont.example"] == "clicked"
+
+    # The provider reports a bounce for the cc recipient (signed callback).
+    cc_copy = sink.messages(rcpt="accounting@dupont.example")[0]
+    body = json.dumps({"message_id": cc_copy["message_id"], "event": "bounce",
+                       "reason": "550 5.1.1 mailbox unknown"}).encode()
+    path = "/v1/webhooks/providers/smtp"
+    resp = anonymous.post(path, content=body, headers={
+        HEADER: sign_header(system.stack.config.webhook_signing_secret, "smtp", path, body)})
+    assert resp.status_code == 200, resp.text
+    found = deliveries(api, key)
+    cc = next(d for d in found["deliveries"] if d["role"] == "cc")
+    assert cc["state"] == "bounced" and cc["reason"] == "550 5.1.1 mailbox unknown"
+    assert [h["state"] for h in cc["history"]] == ["queued", "sent", "bounced"]
+
+    # Every change left as an event the tasks service puts on the customer timeline.
+    events = drain(system.infra.amqp_uri, observer.name, until=lambda m: len(m) >= 10)
+    seen = {(m["data"]["recipient"], m["data"]["state"]) for m, _ in events}
+    assert ("accounting@dupont.example", "bounced") in seen and ("client@dupont.example", "clicked") in seen
+    bounce = next(m for m, _ in events if m["data"]["state"] == "bounced")
+    assert bounce["data"]["subject_ref"]["customer_id"] == customer_id
+    assert bounce["data"]["idempotency_key"] == key and bounce["data"]["reason"] == "550 5.1.1 mailbox unknown"
+
+
+def test_D6_D8_sms_and_letter_through_the_stub_provider_with_delivered_failed_returned(system, api):
+    stub = Stub(system)
+    sms_key, letter_key = uuid.uuid4().hex, uuid.uuid4().hex
+    request_notification(system, api.tenant_id, idempotency_key=sms_key, kind="action_sms", channel="sms",
+                         recipients=[{"address": "+33612345678"}, {"address": "+33698765432"}],
+                         content={"body_text": "Your payment is due"})
+    request_notification(system, api.tenant_id, idempotency_key=letter_key, kind="action_letter",
+                         channel="letter", registered=True, recipients=[{"address": "Dupont SARL"}],
+                         postal_address={"name": "Dupont SARL", "lines": ["1 rue de la Paix"],
+                                         "postal_code": "75002", "city": "Paris", "country": "FR"},
+                         content={"subject": "Formal notice", "body_text": "Please pay invoice F-12."})
+    # The stub answers every send with an automatic "delivered" callback.
+    wait_for(lambda: set(states(api, sms_key).values()) == {"delivered"})
+    wait_for(lambda: set(states(api, letter_key).values()) == {"delivered"})
+    sent = stub.requests()
+    sms = [m for m in sent["sms"] if m["to"] in ("+33612345678", "+33698765432")]
+    assert sorted(m["to"] for m in sms) == ["+33612345678", "+33698765432"]
+    assert all(m["body"] == "Your payment is due" for m in sms)
+    letter = next(l for l in sent["letters"] if l["to"]["address_city"] == "Paris")
+    assert letter["extra_service"] == "registered" and letter["file_is_pdf"]
+
+    # A letter returned to sender, and a second SMS report that says it failed after all.
+    stub.callback(letter["id"], "returned")
+    assert states(api, letter_key) == {"Dupont SARL": "returned"}
+    failed_sms = next(m for m in sms if m["to"] == "+33698765432")
+    stub.callback(failed_sms["sid"], "failed")
+    # delivered -> failed is not a forward move: the first final report stands
+    assert states(api, sms_key)["+33698765432"] == "delivered"
+
+    # A provider that fails the SMS after a first 503 (retried): failed, with the provider's reason.
+    fail_key = uuid.uuid4().hex
+    stub.control(auto_status="failed", fail_next=1)
+    try:
+        request_notification(system, api.tenant_id, idempotency_key=fail_key, kind="action_sms", channel="sms",
+                             recipients=[{"address": "+33611111111"}], content={"body_text": "x"})
+        wait_for(lambda: states(api, fail_key) == {"+33611111111": "failed"})
+    finally:
+        stub.control(auto_status="delivered", fail_next=0)
+    found = deliveries(api, fail_key)["deliveries"][0]
+    assert found["reason"] == "twilio error 30005" and found["attempts"] == 2
+    assert [h["state"] for h in found["history"]] == ["queued", "sent", "failed"]
+
+
+def test_E3_a_request_delivered_three_times_sends_once(system, api):
+    sink = Sink(system)
+    rcpt = f"{uuid.uuid4().hex[:8]}@dupont.example"
+    data = _email(api, recipients=[{"address": rcpt}])
+    first = request_notification(system, api.tenant_id, **data)
+    request_notification(system, api.tenant_id, event_id=first["event_id"], **data)  # broker redelivery
+    request_notification(system, api.tenant_id, **data)  # the producer retried with a new event
+    wait_for(lambda: states(api, data["idempotency_key"]) == {rcpt: "sent"})
+    import time
+    time.sleep(2)
+    assert len(sink.messages(rcpt=rcpt)) == 1
+
+
+def test_E3_smtp_refusing_for_a_while_then_accepting_delivers_after_retries(system, api):
+    sink = Sink(system)
+    rcpt = f"{uuid.uuid4().hex[:8]}@dupont.example"
+    sink.control(refuse_next=2)
+    data = _email(api, recipients=[{"address": rcpt}])
+    request_notification(system, api.tenant_id, **data)
+    wait_for(lambda: states(api, data["idempotency_key"]) == {rcpt: "sent"})
+    found = deliveries(api, data["idempotency_key"])["deliveries"][0]
+    assert found["attempts"] == 3
+    assert len(sink.messages(rcpt=rcpt)) == 1
+
+
+def test_E3_smtp_never_accepting_fails_after_bounded_attempts_with_the_reason(system, api):
+    sink = Sink(system)
+    rcpt = f"{uuid.uuid4().hex[:8]}@dupont.example"
+    sink.control(refuse_all=True)
+    try:
+        data = _email(api, recipients=[{"address": rcpt}])
+        request_notification(system, api.tenant_id, **data)
+        wait_for(lambda: states(api, data["idempotency_key"]) == {rcpt: "failed"}, timeout_s=60)
+    finally:
+        sink.control(refuse_all=False, refuse_next=0)
+    found = deliveries(api, data["idempotency_key"])["deliveries"][0]
+    assert found["attempts"] == 4  # SEND_MAX_ATTEMPTS in the test environment
+    assert found["reason"].startswith("gave up after 4 attempts: SMTP 451")
+    assert sink.messages(rcpt=rcpt) == []
+
+
+def test_bad_input_is_refused_with_a_clear_reason_and_sends_nothing(system, api):
+    sink = Sink(system)
+    ok = api.put("/v1/notification-templates/reminder", json={
+        "channel": "email", "subject": "Reminder {{ number }}", "body_text": "Dear {{ name }}",
+        "variables": {"number": "F-1", "name": "Ann"}})
+    assert ok.status_code == 200, ok.text
+    cases = {
+        "UNKNOWN_TEMPLATE_VARIABLE": _email(api, content=None, template="reminder",
+                                            variables={"number": "F-2", "name": "Bob", "amuont": 3}),
+        "INVALID_ADDRESS": _email(api, recipients=[{"address": "not-an-address"}]),
+        "ATTACHMENT_TOO_LARGE": _email(api, attachments=[{
+            "filename": "big.bin", "content_type": "application/octet-stream",
+            "content_base64": base64.b64encode(b"0" * (11 * 1024 * 1024)).decode()}]),
+    }
+    before = sink.stats()["count"]
+    for data in cases.values():
+        request_notification(system, api.tenant_id, **data)
+    for code, data in cases.items():
+        wait_for(lambda: set(states(api, data["idempotency_key"]).values()) == {"failed"})
+        reason = deliveries(api, data["idempotency_key"])["deliveries"][0]["reason"]
+        assert reason.startswith(code), reason
+    assert sink.stats()["count"] == before
+
+    # An unsigned or wrongly signed callback is refused before anything is read.
+    body = b'{"message_id": "<x>", "event": "bounce"}'
+    anonymous = httpx.Client(base_url=system.base_url)
+    resp = anonymous.post("/v1/webhooks/providers/smtp", content=body)
+    assert resp.status_code == 401 and resp.json()["error"]["code"] == "INVALID_SIGNATURE"
+    resp = anonymous.post("/v1/webhooks/providers/smtp", content=body,
+                          headers={HEADER: sign_header("another-secret-xxxxxxxx", "smtp", "/v1/webhooks/providers/smtp", body)})
+    assert resp.status_code == 401
+
+
+def test_E4_a_broken_template_is_refused_at_save_with_the_line_at_fault(api):
+    resp = api.put("/v1/notification-templates/broken", json={
+        "channel": "email", "subject": "Hi", "body_text": "Dear {{ name }},\n{% if late %}\nyou are late",
+        "variables": {"name": "Ann", "late": True}})
+    assert resp.status_code == 422
+    err = resp.json()["error"]
+    assert err["code"] == "TEMPLATE_INVALID" and str(err["details"]["line"]) == "2" and err["details"]["part"] == "body_text"
+    resp = api.put("/v1/notification-templates/undeclared", json={
+        "channel": "email", "body_text": "Dear {{ name }},\nyou owe {{ amount }}", "variables": {"name": "Ann"}})
+    assert resp.status_code == 422 and str(resp.json()["error"]["details"]["line"]) == "2"
+    assert api.get("/v1/notification-templates/broken").status_code == 404
+
+
+def test_E1_E5_in_app_inbox_unread_count_mark_read_and_live_stream(system, api):
+    item_key = uuid.uuid4().hex
+    with httpx.Client(base_url=system.base_url, headers={"Authorization": f"Bearer {api.key}"}, timeout=30) as c:
+        with c.stream("GET", "/v1/notifications/stream") as stream:
+            request_notification(system, api.tenant_id, idempotency_key=item_key, kind="action_assigned",
+                                 channel="in_app", recipients=[{"address": "me", "user_id": api.user_id}],
+                                 content={"subject": "Action assigned to you", "body_text": "Call Dupont"})
+            buffer = ""
+            for chunk in stream.iter_text():
+                buffer += chunk
+                if "event: unread" in buffer:
+                    break
+    event = next(b for b in buffer.split("\n\n") if "event: notification" in b)
+    data = json.loads(event.split("data: ", 1)[1])
+    assert data["title"] == "Action assigned to you" and data["kind"] == "action_assigned"
+
+    page = api.get("/v1/notifications").json()
+    assert page["items"][0]["title"] == "Action assigned to you" and page["unread_count"] >= 1
+    resp = api.post("/v1/notifications/read", json={"ids": [page["items"][0]["id"]]})
+    assert resp.status_code == 200
+    assert resp.json()["unread_count"] == page["unread_count"] - 1
+    assert api.get("/v1/notifications").json()["items"][0]["read_at"] is not None
+    assert states(api, item_key) == {"me": "sent"}
+
+
+def test_E3_sigkill_with_500_emails_in_flight_then_restart_delivers_each_exactly_once(system, api):
+    sink = Sink(system)
+    batch = uuid.uuid4().hex[:8]
+    keys = []
+    for i in range(500):
+        data = _email(api, recipients=[{"address": f"{batch}-{i}@dupont.example"}])
+        keys.append(data["idempotency_key"])
+        request_notification(system, api.tenant_id, **data)
+
+    def received() -> int:
+        return len([1 for m in sink.http.get("/messages").json()["items"] if m["rcpt_tos"][0].startswith(batch)])
+
+    wait_for(lambda: received() >= 50, timeout_s=60, interval_s=0.05)
+    system.stack.kill("notifications")  # SIGKILL mid-flight: consumed, sending and pending all at once
+    in_flight = 500 - received()
+    assert in_flight > 0
+    system.stack.start("notifications")
+    wait_for(lambda: received() >= 500, timeout_s=180, interval_s=1)
+    import time
+    time.sleep(3)
+    copies = [m for m in sink.http.get("/messages").json()["items"] if m["rcpt_tos"][0].startswith(batch)]
+    per_rcpt = {}
+    for m in copies:
+        per_rcpt[m["rcpt_tos"][0]] = per_rcpt.get(m["rcpt_tos"][0], 0) + 1
+    assert len(per_rcpt) == 500 and set(per_rcpt.values()) == {1}, {k: v for k, v in per_rcpt.items() if v != 1}

@@ -49,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for name in names:
         machine = report.machine_info()  # per scenario: it records how busy the machine was at its start
+        load, cpus = machine["load_average_1m_start"], machine["cpus"] or 1
+        if load > 0.5 * cpus:
+            print(f"[bench] warning: load average {load} on {cpus} CPUs: other work will skew {name}'s figures",
+                  file=sys.stderr)
         try:
             result = scenarios.load(name).run(options)
         except KeyboardInterrupt:

@@ -196,3 +196,18 @@ class ActionEntrypoints:
                 task["customer_id"], "delivery_status", "action", action["id"],
                 f"{data.channel.capitalize()} to {data.recipient}: {data.state}", None,
                 {"state": data.state, "recipient": data.recipient, "reason": data.reason}), data.occurred_at)
+            if domain.needs_follow_up(data.state) and task["status"] in domain.OPEN_TASK_STATUSES:
+                self._raise_bounce_action(uow, task, action, data)
+
+    def _raise_bounce_action(self, uow, task: dict, action: dict, data) -> None:
+        """A bounce that acts: the task's owner gets an action to fix the address and resend."""
+        description = (f"The {data.channel} to {data.recipient} {data.state}"
+                       f"{': ' + data.reason if data.reason else ''}. Check the address and send again.")
+        follow_up = repo.insert_row(uow, m.actions, {
+            "task_id": task["id"], "type": "generic", "status": "new", "assignee_user_id": task["owner_user_id"],
+            "created_by_user_id": None, "due_at": None, "trigger_event_id": None,
+            "payload": {"description": description, "caused_by_action_id": str(action["id"])},
+            "created_at": uow.now, "updated_at": uow.now})
+        notify.in_app(uow, kind="task_raised", user_id=task["owner_user_id"],
+                      key=f"action:{action['id']}:{data.state}:{data.recipient}", title="A message did not arrive",
+                      body=description, subject=notify.action_subject(follow_up, task["customer_id"]))

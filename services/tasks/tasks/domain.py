@@ -233,3 +233,8 @@ def validate_payload(action_type: str, payload: dict) -> dict:
     from common.contracts.tasks import ACTION_PAYLOADS
 
     return ACTION_PAYLOADS[action_type].model_validate(payload).model_dump(mode="json", exclude_none=True)
+
+
+def needs_follow_up(delivery_state: str) -> bool:
+    """A message that bounced or failed raises an action for the task's owner."""
+    return delivery_state in ("bounced", "failed", "returned")

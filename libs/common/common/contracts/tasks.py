@@ -258,6 +258,7 @@ class PromisePayload(Command):
 
 class GenericPayload(Command):
     description: str = Field("", max_length=20_000)
+    caused_by_action_id: uuid.UUID | None = Field(None, description="set when raised by a bounced send")
 
 
 ACTION_PAYLOADS: dict[str, type[Command]] = {

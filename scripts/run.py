@@ -99,6 +99,8 @@ def up(env) -> None:
           f"OpenAPI: {s.config.gateway_url}/openapi.json)\n"
           f"  Health:   {s.config.gateway_url}/readyz ; metrics: {s.config.gateway_url}/metrics and "
           + ", ".join(f"{n} :{p}" for n, p in s.config.http_ports.items()) + "\n"
+          f"  Outbox:   mail 'sent' locally: http://127.0.0.1:{s.config.smtp_http_port}/messages ; "
+          f"SMS and letters: http://127.0.0.1:{s.config.provider_stub_port}/requests\n"
           f"  Logs:     {RUN / 'logs'}/<service>.log (JSON lines)\n"
           f"  First tenant and its admin key:  make tenant NAME=Acme\n"
           f"  Stop:     make stop")

@@ -73,6 +73,10 @@ def json_dumps(value: Any) -> str:
     return serialization.dumps(value)
 
 
+class TimerTakenOver(Exception):
+    pass
+
+
 class UnitOfWork:
     """One database transaction of one tenant, with its outbox, inbox and timers."""
 
@@ -223,3 +227,15 @@ class Database:
             raise
         if uow.published and self.on_commit is not None:
             self.on_commit()
+
+    @contextmanager
+    def timer_transaction(self, principal: Principal, timer) -> Iterator[UnitOfWork]:
+        """A due timer's effect and its completion in one transaction.
+
+        If another replica took the timer over after our lease ran out, everything
+        rolls back, so the effect happens exactly once (by that replica).
+        """
+        with self.transaction(principal) as uow:
+            yield uow
+            if not uow.complete_timer(timer.id, timer.claimed_by):
+                raise TimerTakenOver(f"timer {timer.id} was taken over by another replica")

@@ -67,9 +67,7 @@ class ActionEntrypoints:
             replayed, result = uow.begin_request("add_action")
             if replayed:
                 return result
-            task = repo.get_task(uow, task_id)
-            if task is None:
-                raise NotFound("task not found", code="TASK_NOT_FOUND")
+            task = repo.require_task(uow, task_id)
             if task["status"] not in domain.OPEN_TASK_STATUSES:
                 raise Conflict("the task is closed", code="TASK_CLOSED")
             if spec.trigger_event_id and not repo.timeline_entry_exists(uow, task["customer_id"], spec.trigger_event_id):

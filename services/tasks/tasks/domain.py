@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 from typing import Iterable
 
@@ -203,16 +205,13 @@ def find_duplicate(candidates: Iterable[dict], invoice_ids: Iterable) -> dict | 
 
 @dataclass(frozen=True)
 class PromiseSchedule:
-    due_soon_at: "datetime"
-    overdue_at: "datetime"
+    due_soon_at: datetime
+    overdue_at: datetime
 
 
-def promise_schedule(promised_date: "date", tenant_timezone: str) -> PromiseSchedule:
+def promise_schedule(promised_date: date, tenant_timezone: str) -> PromiseSchedule:
     """C2/C3 in the tenant's time zone: Due Soon 24 h before the promised day starts;
     Overdue once the promised day is over."""
-    from datetime import datetime, time, timedelta
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(tenant_timezone)
     day_start = datetime.combine(promised_date, time.min, tzinfo=zone)
     day_end = datetime.combine(promised_date + timedelta(days=1), time.min, tzinfo=zone)

@@ -36,9 +36,7 @@ class PromiseEntrypoints:
             replayed, result = uow.begin_request("record_promise")
             if replayed:
                 return result
-            source = repo.get_task(uow, task_id)
-            if source is None:
-                raise NotFound("task not found", code="TASK_NOT_FOUND")
+            source = repo.require_task(uow, task_id)
             result = promise_view(self._record_promise(uow, source, cmd))
             uow.finish_request(result)
             return result
@@ -151,7 +149,7 @@ class PromiseEntrypoints:
     @due_timer(DUE_SOON)
     def on_promise_due_soon(self, timer: DueTimer):
         """C2: 24 h before the promised date, the owner is told (once)."""
-        with self.db.transaction(self.caller) as uow:
+        with self.db.timer_transaction(self.caller, timer) as uow:
             promise = repo.get_promise(uow, timer.payload["promise_id"], lock=True)
             if promise is not None and promise["status"] == "waiting":
                 task = repo.get_task(uow, promise["task_id"])
@@ -162,13 +160,11 @@ class PromiseEntrypoints:
                                    f"{promise['promised_date'].isoformat()}", subject=promise_subject(promise))
                 repo.add_timeline(uow, domain.TimelineEntry(promise["customer_id"], "promise_due_soon", "promise",
                                                             promise["id"], "Due Soon reminder sent to the owner"))
-            if not uow.complete_timer(timer.id, timer.claimed_by):
-                raise Conflict("timer taken over by another replica")  # roll back: it notifies instead
 
     @due_timer(OVERDUE)
     def on_promise_overdue(self, timer: DueTimer):
         """C3: the date passed without a covering payment: notify, and the task rises to the top."""
-        with self.db.transaction(self.caller) as uow:
+        with self.db.timer_transaction(self.caller, timer) as uow:
             promise = repo.get_promise(uow, timer.payload["promise_id"], lock=True)
             if promise is not None and promise["status"] == "waiting":
                 repo.update_row(uow, m.promises, promise["id"], {"status": "overdue", "updated_at": uow.now})
@@ -181,5 +177,3 @@ class PromiseEntrypoints:
                                    f"{promise['promised_date'].isoformat()}", subject=promise_subject(promise))
                 repo.add_timeline(uow, domain.TimelineEntry(promise["customer_id"], "promise_overdue", "promise",
                                                             promise["id"], "Promise overdue: no covering payment"))
-            if not uow.complete_timer(timer.id, timer.claimed_by):
-                raise Conflict("timer taken over by another replica")

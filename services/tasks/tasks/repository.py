@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, tuple_, update
 
 from common.db import UnitOfWork
+from common.errors import NotFound
 from common.pagination import decode_cursor, encode_cursor
 from tasks import models as m
 from tasks.domain import TimelineEntry
@@ -114,8 +115,13 @@ def get_action(uow: UnitOfWork, action_id, lock: bool = False) -> dict | None:
     return _row(uow.execute(query.with_for_update() if lock else query))
 
 
-def get_task_locked(uow: UnitOfWork, task_id) -> dict | None:
-    return _row(uow.execute(select(m.tasks).where(m.tasks.c.id == task_id).with_for_update()))
+def require_task(uow: UnitOfWork, task_id, lock: bool = False) -> dict:
+    """The task, or 404 (absent or another tenant's: RLS makes those the same)."""
+    query = select(m.tasks).where(m.tasks.c.id == task_id)
+    task = _row(uow.execute(query.with_for_update() if lock else query))
+    if task is None:
+        raise NotFound("task not found", code="TASK_NOT_FOUND")
+    return task
 
 
 def deliveries_of(uow: UnitOfWork, action_ids: list) -> dict:

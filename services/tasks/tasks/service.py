@@ -13,10 +13,10 @@ from common.rpc import rpc
 from common.store import DatabaseProvider
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from tasks import domain, models as m, repository as repo
-from tasks.actions import ActionEntrypoints, action_view
+from tasks.actions import ActionEntrypoints
 from tasks import views
 from tasks.views import view
-from tasks.promises import PromiseEntrypoints, promise_view
+from tasks.promises import PromiseEntrypoints
 
 
 def not_found(what: str) -> NotFound:
@@ -242,9 +242,7 @@ class TasksService(ActionEntrypoints, PromiseEntrypoints, PlatformEndpoints):
         cmd = c.TaskUpdate.model_validate(payload)
         fields = cmd.model_fields_set - {"status"}
         with self.db.transaction(self.caller) as uow:
-            task = repo.get_task_locked(uow, task_id)
-            if task is None:
-                raise not_found("task")
+            task = repo.require_task(uow, task_id, lock=True)
             if fields:
                 changes = {f: getattr(cmd, f) for f in fields}
                 task = repo.update_row(uow, m.tasks, task["id"], {**changes, "updated_at": uow.now})

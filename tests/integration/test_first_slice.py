@@ -106,3 +106,14 @@ def test_admin_creates_users_whose_keys_work_and_members_cannot(system, api):
     assert denied.status_code == 403 and denied.json()["error"]["code"] == "FORBIDDEN"
     again = api.post("/v1/users", json={"email": "SAM@acme.example", "name": "Sam", "role": "member"})
     assert again.status_code == 409 and again.json()["error"]["code"] == "USER_EXISTS"
+
+
+def test_X2_rate_limit_is_per_tenant_with_retry_after(fresh_stack):
+    system = fresh_stack(start=("tasks", "gateway"), env={"RATE_LIMIT_PER_SECOND": "1", "RATE_LIMIT_BURST": "3"})
+    busy, calm = system.api(), system.api()
+    customer = busy.customer()  # one token
+    answers = [busy.get(f"/v1/customers/{customer['id']}") for _ in range(4)]
+    limited = [r for r in answers if r.status_code == 429]
+    assert limited and all(int(r.headers["Retry-After"]) >= 1 for r in limited)
+    assert limited[0].json()["error"]["code"] == "RATE_LIMITED"
+    assert calm.get(f"/v1/customers/{customer['id']}").status_code == 404  # another tenant is not throttled

@@ -18,7 +18,9 @@ Timer tick: 100 of the 10,000 promises become due (50 Due Soon, 50 Overdue) by m
 clock (CLOCK_OFFSET_FILE); the figure is the time the running tasks service takes from claiming them
 to the last one done, beside the poller's own CLAIM statement (``common.timers.CLAIM``) run on the
 same rows at the same instant (rolled back). ``claim_100_due`` sets that CLAIM beside the same
-statement when nothing is due, over the same 20,000 pending rows.
+statement when nothing is due, over the same 20,000 pending rows; ``claim_after_history`` sets it
+(100 due) after 200,000 done timer rows were added beside the same CLAIM before: done timers are
+never deleted, so a tick whose cost followed the table would slow down with history.
 """
 from __future__ import annotations
 
@@ -55,7 +57,8 @@ DEEP_PAGE = 5  # the page reached by following 4 cursors
 DEFAULT_CONNECTIONS = 8  # the issue's "modest concurrency" when --connections is left at its default
 CLAIM_REPS = 30
 TICK_STEP = timedelta(minutes=10)  # round r's timers fall due at t0 + (r + 1) * TICK_STEP
-MAX_TICKS = 9
+MAX_TICKS = 9  # groups 1-9 are ticks; one more group stays due-able for the CLAIM-with-history check
+HISTORY = 20 * CUSTOMERS  # done timer rows added for that check (200,000)
 BATCH = 100  # TIMER_BATCH_SIZE: the tick claims every due timer at once
 ENV = {
     # The per-tenant rate limit would answer 429 to a one-user load test (as in the gateway scenario).
@@ -97,6 +100,7 @@ def run(options: Options) -> Result:
         tick_rounds = []
         for r in range(ticks):
             tick_rounds.append(measure_tick(system, admin_url, service_url, clock_file, t0, r))
+        history = measure_claim_history(admin_url, service_url, tenant["tenant_id"], t0, ticks)
 
     def median(page: str, side: str, metric: str) -> float:
         return statistics.median(getattr(rd[page][side], metric) for rd in queue_rounds)
@@ -113,6 +117,7 @@ def run(options: Options) -> Result:
                median("first", "direct", "throughput")),
         Figure("timer_tick", tick_median("tick_ms"), "ms", tick_median("claim_100_due_ms")),
         Figure("claim_100_due", tick_median("claim_100_due_ms"), "ms", tick_median("claim_0_due_ms")),
+        Figure("claim_after_history", history["after"]["due_ms"], "ms", history["before"]["due_ms"]),
     ]
     wrk = generator == "wrk"
     settings = {
@@ -136,6 +141,9 @@ def run(options: Options) -> Result:
                         f"{CLAIM_REPS} runs, each rolled back",
             "claim_100_due": "the same CLAIM with 100 due (value) vs. with none due (baseline)",
             "claim_explain": tick_rounds[0]["claim_explain"] if tick_rounds else None,
+            "claim_after_history": "the same CLAIM (100 due) after adding done timer rows (value) vs. before "
+                                   "(baseline): done rows are never deleted, so the table grows with history",
+            "history": history,
         },
     }
     rounds = [{"queue": {page: {side: res.as_dict() for side, res in rd[page].items()} for page in rd}}
@@ -242,7 +250,7 @@ def seed(admin_url: str, tenant: dict, noise: dict, t0: datetime, ticks: int) ->
         # Rows are consistent by construction: skip the per-row foreign-key triggers (admin only).
         conn.execute("set session_replication_role = replica")
         conn.execute("select setseed(0.42)")
-        for prefix, who, customers, n_ticks in (("A", tenant, CUSTOMERS, ticks), ("B", noise, NOISE_CUSTOMERS, 0)):
+        for prefix, who, customers, n_ticks in (("A", tenant, CUSTOMERS, ticks + 1), ("B", noise, NOISE_CUSTOMERS, 0)):
             params = {"tenant": who["tenant_id"], "user": who["user_id"], "t0": t0, "customers": customers,
                       "ticks": n_ticks, "step": TICK_STEP}
             for statement in seed_statements(prefix):
@@ -422,24 +430,61 @@ def _claim_explain(engine, now: datetime) -> dict:
     return {"uses_timers_due": "timers_due" in "\n".join(lines), "plan": lines}
 
 
+def claim_medians(service_url: str, now_due: datetime, now_idle: datetime) -> dict:
+    """The CLAIM's median time with the group due (``now_due``) and with nothing due (``now_idle``)."""
+    engine = create_engine(service_url.replace("postgresql://", "postgresql+psycopg://"),
+                           connect_args=_connect_kwargs(), pool_size=1)
+    try:
+        due, idle = [], []
+        for _ in range(CLAIM_REPS):
+            ms, n_due = _claim_ms(engine, now_due)
+            due.append(ms)
+            ms, n_idle = _claim_ms(engine, now_idle)
+            idle.append(ms)
+        plan = _claim_explain(engine, now_due)
+    finally:
+        engine.dispose()
+    return {"due_ms": statistics.median(due), "idle_ms": statistics.median(idle), "due": n_due,
+            "due_before": n_idle, "explain": plan}
+
+
+def measure_claim_history(admin_url: str, service_url: str, tenant_id: str, t0: datetime, group: int) -> dict:
+    """Done timers are never deleted: the CLAIM on the spare group of due timers before and after
+    HISTORY done rows are added (and ANALYZEd), to see whether a tick's cost follows the table."""
+    due_at = t0 + (group + 1) * TICK_STEP
+    now_due, now_idle = due_at + timedelta(minutes=1), due_at - timedelta(minutes=5)
+    before = claim_medians(service_url, now_due, now_idle)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute("set search_path = tasks")
+        t = time.perf_counter()
+        conn.execute(
+            "insert into timers (tenant_id, kind, key, due_at, payload, done_at, created_at)"
+            " select %(tenant)s, 'promise_overdue', 'history-' || i, d, '{}', d, d"
+            " from generate_series(1, %(n)s) i, lateral (select %(t0)s - make_interval(secs => i * 10) as d) x",
+            {"tenant": tenant_id, "n": HISTORY, "t0": t0})
+        conn.execute("analyze timers")
+        total = conn.execute("select count(*), count(*) filter (where done_at is null) from timers").fetchone()
+        log(f"added {HISTORY:,} done timers in {time.perf_counter() - t:.1f} s: {total[0]:,} rows, "
+            f"{total[1]:,} pending")
+    after = claim_medians(service_url, now_due, now_idle)
+    result = {"history_rows_added": HISTORY, "timers_rows": total[0], "pending_rows": total[1], "due": after["due"],
+              "before": {k: v for k, v in before.items() if k != "explain"},
+              "after": {k: v for k, v in after.items() if k != "explain"},
+              "explain_before": before["explain"], "explain_after": after["explain"]}
+    log(f"CLAIM with {after['due']} due: {before['due_ms']:.2f} ms -> {after['due_ms']:.2f} ms after "
+        f"{HISTORY:,} done rows; none due: {before['idle_ms']:.2f} -> {after['idle_ms']:.2f} ms; "
+        f"plan uses timers_due: {before['explain']['uses_timers_due']} -> {after['explain']['uses_timers_due']}")
+    return result
+
+
 def measure_tick(system: IsolatedSystem, admin_url: str, service_url: str, clock_file: Path, t0: datetime,
                  r: int) -> dict:
     due_at = t0 + (r + 1) * TICK_STEP
     now_due, now_idle = due_at + timedelta(minutes=1), due_at - timedelta(minutes=5)
-    engine = create_engine(service_url.replace("postgresql://", "postgresql+psycopg://"),
-                           connect_args=_connect_kwargs(), pool_size=1)
-    try:
-        claim_due, claim_idle = [], []
-        for _ in range(CLAIM_REPS):
-            ms, n_due = _claim_ms(engine, now_due)
-            claim_due.append(ms)
-            ms, n_idle = _claim_ms(engine, now_idle)
-            claim_idle.append(ms)
-        if n_idle != 0:
-            raise RuntimeError(f"tick {r + 1}: {n_idle} timers due before the clock moved")
-        plan = _claim_explain(engine, now_due)
-    finally:
-        engine.dispose()
+    claims = claim_medians(service_url, now_due, now_idle)
+    n_due, plan = claims["due"], claims["explain"]
+    if claims["due_before"] != 0:
+        raise RuntimeError(f"tick {r + 1}: {claims['due_before']} timers due before the clock moved")
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute("set search_path = tasks")
@@ -477,8 +522,7 @@ def measure_tick(system: IsolatedSystem, admin_url: str, service_url: str, clock
     result = {
         "due": len(ids), "overdue_promises_marked": overdue, "fired": fired_delta,
         "tick_ms": (last_done - first_claim) * 1000, "clock_moved_to_done_ms": (last_done - moved) * 1000,
-        "claim_100_due_ms": statistics.median(claim_due), "claim_0_due_ms": statistics.median(claim_idle),
-        "claim_explain": plan,
+        "claim_100_due_ms": claims["due_ms"], "claim_0_due_ms": claims["idle_ms"], "claim_explain": plan,
     }
     log(f"tick {r + 1}: {len(ids)} due timers handled in {result['tick_ms']:.0f} ms (clock moved -> done "
         f"{result['clock_moved_to_done_ms']:.0f} ms); CLAIM {result['claim_100_due_ms']:.2f} ms with "

@@ -73,5 +73,13 @@ class ServiceSettings(CommonSettings):
         }
 
 
+# Per-service defaults where the platform's do not fit; the environment still wins (MAX_WORKERS=...).
+# triage waits on model calls (~0.5 s each): 50 green workers keep 40+ messages/s in flight per process.
+SERVICE_DEFAULTS: dict[str, dict] = {"triage": {"max_workers": 50}}
+
+
 def load_service_settings(service_name: str) -> ServiceSettings:
-    return ServiceSettings(service_name=service_name)
+    import os
+
+    defaults = {k: v for k, v in SERVICE_DEFAULTS.get(service_name, {}).items() if k.upper() not in os.environ}
+    return ServiceSettings(service_name=service_name, **defaults)

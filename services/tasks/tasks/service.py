@@ -12,6 +12,7 @@ from common.pagination import clamp_limit
 from common.rpc import rpc
 from common.store import DatabaseProvider
 from tasks import domain, models as m, repository as repo
+from tasks.inbound import InboundEntrypoints
 
 
 def view(model, row: dict) -> dict:
@@ -22,7 +23,7 @@ def not_found(what: str) -> NotFound:
     return NotFound(f"{what} not found", code=f"{what.upper()}_NOT_FOUND")
 
 
-class TasksService(PlatformEndpoints):
+class TasksService(InboundEntrypoints, PlatformEndpoints):
     name = "tasks"
 
     db = DatabaseProvider()

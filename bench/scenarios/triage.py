@@ -9,6 +9,9 @@ them; the run ends when every communication has its decision applied by the task
 - value: decisions per second over the whole run (first 202 to last decision applied), and
   ingest-to-decision latency per message (tasks stored it -> tasks applied triage's decision; includes the
   wait in the queue, since everything is sent at once);
+- ``triage_alone_*``: the same 2,000 messages published straight onto triage's queue as
+  ``communication_received`` events, so the rate is one triage process's own (the whole path above is
+  bounded by the gateway and the tasks service, one process each);
 - baseline: the local classifier alone, in this process, on the same 2,000 messages (category, facts,
   linking), measured in the same run.
 """
@@ -39,7 +42,7 @@ MODEL_LATENCY_MS = 500
 TARGET_RATE = 40.0
 TARGET_LOCAL_RATE = 500.0
 UNLIMITED = {"RATE_LIMIT_PER_SECOND": "1000000", "RATE_LIMIT_BURST": "1000000"}
-TARGETS = [Target("throughput", ">=", 0.0, "see settings.absolute_targets (>= 40 msg/s; local >= 500 msg/s)")]
+TARGETS: list[Target] = []  # the issue's targets are absolute: see settings.absolute_targets
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -126,6 +129,43 @@ def wait_decided(admin_url: str, timeout: float = 600) -> list[tuple]:
             time.sleep(0.5)
 
 
+def triage_alone(system: IsolatedSystem, tenant_id: str, messages: list[dict]) -> tuple[float, list[float]]:
+    """The same messages published straight onto triage's queue as ``communication_received`` events
+    (what tasks publishes), so the figure is triage's own rate, not the gateway's or the tasks service's."""
+    from kombu import Connection
+
+    from common.contracts.envelope import EventEnvelope
+
+    customer_id = uuid.uuid4()
+    task_ids = [str(uuid.uuid4()) for _ in range(2)]
+    published_at = datetime.now(timezone.utc)
+    with Connection(system.config.amqp_uri) as conn:
+        producer = conn.Producer()
+        for i, row in enumerate(messages):
+            data = {"communication_id": str(uuid.uuid4()), "channel": row["channel"], "from_address": "ap@x.example",
+                    "subject": row["subject"], "body": row["body"], "received_at": datetime.now(timezone.utc).isoformat(),
+                    "customer_id": str(customer_id), "customer_name": "Bench customer",
+                    "open_tasks": [{"id": t, "title": f"Overdue INV-{k}", "category": "payment_reminder",
+                                    "status": "open", "invoice_numbers": [f"INV-{k}"]} for k, t in enumerate(task_ids)]}
+            envelope = EventEnvelope(event_type="communication_received", producer="tasks", tenant_id=tenant_id, data=data)
+            producer.publish(envelope.model_dump_json(), exchange="tasks.events", routing_key="communication_received",
+                             headers={"nameko.tenant_id": tenant_id}, content_type="application/json",
+                             content_encoding="utf-8", delivery_mode=2)
+    deadline = time.monotonic() + 600
+    with psycopg.connect(system.config.admin_url, autocommit=True) as conn:
+        while True:
+            rows = conn.execute("select received_at, created_at from triage.triage_decisions where customer_id = %s",
+                                (customer_id,)).fetchall()
+            if len(rows) >= len(messages):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"triage alone: only {len(rows)} decisions after 600 s")
+            time.sleep(0.5)
+    last = max(r[1] for r in rows)
+    rate = len(rows) / (last - published_at).total_seconds()
+    return rate, [(r[1] - r[0]).total_seconds() * 1000 for r in rows]
+
+
 def measure_local(messages: list[dict]) -> tuple[float, list[float]]:
     from triage.evaluate import as_message
     from triage.local_model import LocalClassifier
@@ -162,7 +202,11 @@ def run(options: Options) -> Result:
             total_s = time.perf_counter() - started
             with psycopg.connect(system.config.admin_url, autocommit=True) as conn:
                 model_ms = [r[0] for r in conn.execute("select latency_ms from triage.triage_decisions")]
-                stats = httpx.get(fake_url + "/_stats").json()
+            log(f"triage alone: publishing {MESSAGES} communication_received events straight to its queue")
+            alone_rate, alone_ms = triage_alone(system, tenant["tenant_id"], messages)
+            log(f"triage alone: {alone_rate:.1f} decisions/s, p50 {percentile(alone_ms, 50):.0f} ms, "
+                f"p99 {percentile(alone_ms, 99):.0f} ms")
+            stats = httpx.get(fake_url + "/_stats").json()
     finally:
         fake.terminate()
         fake.wait(10)
@@ -176,6 +220,9 @@ def run(options: Options) -> Result:
     local_rate, local_ms = measure_local(messages)
     log(f"local classifier alone: {local_rate:.0f} messages/s, p50 {percentile(local_ms, 50):.2f} ms")
     figures = [
+        Figure("triage_alone_throughput", alone_rate, "msg/s", local_rate),
+        Figure("triage_alone_p50", percentile(alone_ms, 50), "ms", percentile(local_ms, 50)),
+        Figure("triage_alone_p99", percentile(alone_ms, 99), "ms", percentile(local_ms, 99)),
         Figure("throughput", rate, "msg/s", local_rate),
         Figure("p50", percentile(latency, 50), "ms", percentile(local_ms, 50)),
         Figure("p99", percentile(latency, 99), "ms", percentile(local_ms, 99)),
@@ -191,7 +238,10 @@ def run(options: Options) -> Result:
         "value": "decisions/s through the system and ingest-to-decision latency (includes queueing: all sent at once)",
         "baseline": "the local classifier alone, in-process, same messages",
         "absolute_targets": {
-            f"throughput >= {TARGET_RATE:g} msg/s": "MET" if rate >= TARGET_RATE else "MISSED",
+            f"one triage process >= {TARGET_RATE:g} msg/s (events straight to its queue)":
+                "MET" if alone_rate >= TARGET_RATE else "MISSED",
+            f"whole path gateway -> tasks -> triage -> tasks >= {TARGET_RATE:g} msg/s":
+                "MET" if rate >= TARGET_RATE else "MISSED",
             f"local classifier >= {TARGET_LOCAL_RATE:g} msg/s": "MET" if local_rate >= TARGET_LOCAL_RATE else "MISSED",
         },
     }

@@ -48,6 +48,12 @@ def main() -> int:
     print("\nper category (held-out):")
     print(classification_report(truth, predicted, digits=3, zero_division=0))
     macro = f1_score(truth, predicted, average="macro", zero_division=0)
+    seen = {r["template"] for r in train}
+    unseen = [(t, p) for r, t, p in zip(heldout, truth, predicted) if r["template"] not in seen]
+    if unseen:
+        right = sum(t == p for t, p in unseen)
+        print(f"accuracy on held-out messages whose template never appears in training: {right}/{len(unseen)} "
+              f"= {right / len(unseen):.3f} (the rest share wording with a training message, other slot values)")
 
     several = right_several = decisions_right = 0
     started = time.perf_counter()

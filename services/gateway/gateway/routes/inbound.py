@@ -161,7 +161,18 @@ async def _identify(request: Request, tenant: uuid.UUID | None):
     return None, str(tenant)
 
 
-@router.post("/inbound/{channel}", status_code=202,
+INBOUND_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object", "required": ["from", "body", "received_at", "external_id"],
+                                    "properties": {"from": {"type": "string"}, "to": {"type": "string"},
+                                                   "subject": {"type": "string"}, "body": {"type": "string"},
+                                                   "received_at": {"type": "string", "format": "date-time"},
+                                                   "external_id": {"type": "string"}}}},
+    "multipart/form-data": {"schema": {"type": "object", "description": "SendGrid Inbound Parse (email)"}},
+    "application/x-www-form-urlencoded": {"schema": {"type": "object",
+                                                     "description": "Twilio SMS or transcription callback"}}}}}
+
+
+@router.post("/inbound/{channel}", status_code=202, openapi_extra=INBOUND_BODY,
              responses={202: {"description": "accepted; triage runs asynchronously"}})
 async def inbound(channel: Channel, request: Request, tenant: uuid.UUID | None = Query(None)):
     """Accept one inbound email, SMS or call transcript; 202 with its ``communication_id``."""

@@ -114,8 +114,10 @@ def test_B1_promise_yields_proposed_promise_to_pay_with_date_and_amount(api):
 
 
 def test_B1_sms_from_phone_in_other_format_matches_and_unknown_sender_goes_to_unmatched(api):
-    customer, _ = customer_with_contact(api, phone="+33612345678")
-    resp = api.post("/v1/inbound/sms", json={"from": "0033 6 12 34 56 78", "body": "STOP",
+    digits = f"{uuid.uuid4().int % 10**8:08d}"  # a number no other test's contact has
+    customer, _ = customer_with_contact(api, phone=f"+336{digits}")
+    spaced = " ".join(digits[i:i + 2] for i in range(0, 8, 2))
+    resp = api.post("/v1/inbound/sms", json={"from": f"0033 6 {spaced}", "body": "STOP",
                                              "received_at": "2026-11-22T09:00:00Z", "external_id": uuid.uuid4().hex})
     assert resp.status_code == 202 and resp.json()["customer_id"] == customer["id"]
     assert wait_decided(api, resp.json()["communication_id"])["decision"]["category"] == "unsubscribe"
@@ -145,7 +147,8 @@ def _signed(secret: str, raw: bytes) -> str:
 
 
 def test_X2_provider_webhooks_signed_per_tenant_and_bad_signature_is_401(system, api):
-    customer, email = customer_with_contact(api, phone="+447700900123")
+    phone = f"+447700{uuid.uuid4().int % 10**6:06d}"
+    customer, email = customer_with_contact(api, phone=phone)
     secret = api.get("/v1/inbound/webhook-secret").json()["secret"]
     base = system.base_url
     # SendGrid Inbound Parse: multipart fields, signed with the tenant's secret.
@@ -162,7 +165,7 @@ def test_X2_provider_webhooks_signed_per_tenant_and_bad_signature_is_401(system,
     # Twilio SMS callback, with Twilio's own signature scheme and the tenant secret as auth token.
     import base64
     url = f"{base}/v1/inbound/sms?tenant={api.tenant_id}"
-    form = {"From": "+447700900123", "To": "+15005550006", "Body": "Can you resend invoice F-5? Never received it.",
+    form = {"From": phone, "To": "+15005550006", "Body": "Can you resend invoice F-5? Never received it.",
             "MessageSid": "SM" + uuid.uuid4().hex}
     sig = base64.b64encode(hmac.new(secret.encode(), (url + "".join(k + form[k] for k in sorted(form))).encode(),
                                     hashlib.sha1).digest()).decode()

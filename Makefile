@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SCENARIO ?=
 
-.PHONY: install run stop migrate tenant test test-unit test-green test-integration bench check-deploy clean
+.PHONY: install run stop migrate tenant test test-unit test-green test-integration bench check-deploy clean eval-triage
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ test-integration: install
 
 bench: install
 	$(PY) -m bench $(SCENARIO)
+
+# Local triage classifier on the held-out corpus: per-category precision/recall, macro F1, linking accuracy.
+eval-triage: install
+	$(PY) -m triage.evaluate
 
 check-deploy:
 	bash deploy/check.sh

@@ -32,3 +32,14 @@ NOTIFICATION_SEND_LATENCY = Histogram(
 NOTIFICATION_RETRIES = Counter(
     "followup_notification_retries_total", "Provider attempts that will be retried", ["provider"]
 )
+# AI (triage, X7): every model call by outcome (ok, timeout, error, invalid, rejected, circuit_open), the
+# decisions the local classifier made instead, and how long calls took.
+AI_CALLS = Counter("followup_ai_calls_total", "AI model calls by model and outcome", ["model", "outcome"])
+AI_FALLBACKS = Counter("followup_ai_fallbacks_total", "Decisions made by the local fallback, by reason",
+                       ["reason"])
+AI_LATENCY = Histogram(
+    "followup_ai_call_latency_seconds", "AI call latency (model or local)", ["model"],
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+)
+AI_TOKENS = Counter("followup_ai_tokens_total", "Tokens used by AI calls", ["model", "kind"])
+AI_BREAKER_OPEN = Gauge("followup_ai_circuit_open", "1 while the AI circuit breaker is open", ["model"])

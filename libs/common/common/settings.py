@@ -41,6 +41,9 @@ class ServiceSettings(CommonSettings):
     database_url: str
     http_port: int = 0
     max_workers: int = Field(10, ge=1, le=500)
+    # Database connections per process; default max_workers + 4 (no worker waits). A service whose workers
+    # mostly wait on something else (triage: the model) needs far fewer than it has workers.
+    db_pool_size: int | None = Field(None, ge=1, le=200)
     shutdown_grace_s: float = Field(20.0, gt=0)
     # Event handler failures: attempts before the message goes to its dead-letter queue.
     dlq_max_attempts: int = Field(5, ge=1)
@@ -75,5 +78,13 @@ class ServiceSettings(CommonSettings):
         }
 
 
+# Per-service defaults where the platform's do not fit; the environment still wins (MAX_WORKERS=...).
+# triage waits on model calls (~0.5 s each): 50 green workers keep 40+ messages/s in flight per process.
+SERVICE_DEFAULTS: dict[str, dict] = {"triage": {"max_workers": 50, "db_pool_size": 10}}
+
+
 def load_service_settings(service_name: str) -> ServiceSettings:
-    return ServiceSettings(service_name=service_name)
+    import os
+
+    defaults = {k: v for k, v in SERVICE_DEFAULTS.get(service_name, {}).items() if k.upper() not in os.environ}
+    return ServiceSettings(service_name=service_name, **defaults)

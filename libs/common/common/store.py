@@ -29,7 +29,7 @@ class ServiceStore(SharedExtension):
         self.clock = Clock()
         # Pool = workers + room for the relay and timer loops, so no worker waits on the pool.
         engine = make_engine(settings.database_url, schema=settings.service_name,
-                             pool_size=settings.max_workers + 4)
+                             pool_size=settings.db_pool_size or settings.max_workers + 4)
         self.database = Database(engine, settings.service_name, clock=self.clock)
         self.relay = OutboxRelay(engine, settings.amqp_uri, settings.service_name, settings.outbox_batch_size)
         self._wake = threading.Event()

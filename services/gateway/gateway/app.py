@@ -16,7 +16,7 @@ from gateway.db import GatewayDatabase
 from gateway.middleware import GatewayMiddleware
 from gateway.ratelimit import TokenBuckets
 from gateway.responses import JSONResponse, error_response
-from gateway.routes import notifications as notifications_routes, tasks as tasks_routes, users as users_routes
+from gateway.routes import inbound as inbound_routes, notifications as notifications_routes, tasks as tasks_routes, users as users_routes
 from gateway.rpc_client import RpcClient
 from gateway.settings import GatewaySettings
 
@@ -99,5 +99,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(users_routes.router)
     app.include_router(tasks_routes.router)
     app.include_router(notifications_routes.router)
+    app.include_router(inbound_routes.router)
     app.add_middleware(GatewayMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

@@ -17,13 +17,14 @@ from tasks.actions import ActionEntrypoints
 from tasks import views
 from tasks.views import view
 from tasks.promises import PromiseEntrypoints
+from tasks.inbound import InboundEntrypoints
 
 
 def not_found(what: str) -> NotFound:
     return NotFound(f"{what} not found", code=f"{what.upper()}_NOT_FOUND")
 
 
-class TasksService(ActionEntrypoints, PromiseEntrypoints, PlatformEndpoints):
+class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, PlatformEndpoints):
     name = "tasks"
 
     db = DatabaseProvider()

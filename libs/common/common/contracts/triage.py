@@ -96,3 +96,17 @@ class TriageDecided(Contract):
     suggested_actions: list[SuggestedAction] = Field(default_factory=list, max_length=10)
     model: str
     fell_back: bool = False
+
+
+# ---- inbound API command (gateway -> tasks.receive_communication) -----------------------------------
+
+class InboundCommunication(Contract):
+    """One inbound message as the gateway normalised it from JSON or a provider's webhook shape."""
+
+    channel: CommunicationChannel
+    from_address: str = Field(min_length=1, max_length=320)
+    to_address: str | None = Field(None, max_length=320)
+    subject: str | None = Field(None, max_length=1000)
+    body: str = Field(min_length=1, max_length=200_000)
+    received_at: AwareDatetime
+    external_id: str = Field(min_length=1, max_length=300)

@@ -1,13 +1,13 @@
 """Inbound communications (email, SMS, call transcripts), matched to a contact or kept as unmatched (B1).
 
-Revision ID: 0100
+Revision ID: 0004
 """
 from alembic import op
 
 from common.schema import enable_tenant_rls
 
-revision = "0100"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

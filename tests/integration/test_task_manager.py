@@ -238,7 +238,8 @@ def test_B2_B4_workflow_task_has_one_preset_action_its_owner_and_reports_complet
     assert [b["data"]["workflow_ref"] for b, _ in done] == [{"enrolment_id": "E-1", "step": 2}]
 
 
-def test_B5_ai_suggestions_switch_is_per_tenant_and_admin_only(system, api):
+def test_B5_ai_suggestions_switch_is_per_tenant_and_admin_only(system):
+    api = system.api()  # a tenant of its own: the switch must not leak into other tests' tenant
     assert api.get("/v1/settings").json()["ai_suggestions"] is True
     member = api.user("member")
     assert member.put("/v1/settings", json={"ai_suggestions": False}).status_code == 403

@@ -25,32 +25,16 @@ from starlette.responses import Response
 
 from common.logs import configure_logging
 from common.serialization import dumps_bytes
-from tasks import models as m
 from tasks import repository as repo
 from tasks.views import case_file
-from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 # The tasks service's max_workers default: the most get_task queries it runs at once.
 POOL_SIZE = 10
 
 
-def _select(table, where: str, tail: str = "") -> str:
-    """``select <the model's columns> from ...``: the column list SQLAlchemy sends for ``select(table)``."""
-    columns = ", ".join(col.name for col in table.columns)
-    return f"select {columns} from {table.name} where {where} {tail}".strip()
-
-
-def _compiled(statement) -> str:
-    """The SQL the service sends for a repository statement, with psycopg's %(name)s placeholders."""
-    return str(statement.compile(dialect=postgresql_psycopg.dialect()))
-
-
-_PROBE = uuid.UUID(int=0)
-HEAD_SQL = _compiled(repo.case_file_head_query(_PROBE))
-ACTIONS_SQL = _compiled(repo.case_file_actions_query(_PROBE))
-INVOICES_SQL = _select(m.invoices, "id = any(%s)")
-# 51 = the page of 50 plus one row to know whether there is a next page, as repository.timeline_page reads.
-TIMELINE_SQL = _select(m.timeline_entries, "customer_id = %s", "order by occurred_at desc, id desc limit 51")
+async def run(conn, query: "repo.CompiledQuery", *values) -> list[dict]:
+    """One of the tasks repository's compiled case-file queries: the service runs the very same SQL."""
+    return await (await conn.execute(query.sql, dict(zip(query.param_names, values)))).fetchall()
 
 
 def create_app(database_url: str, tenant_id: str, user_id: str) -> FastAPI:
@@ -80,17 +64,16 @@ def create_app(database_url: str, tenant_id: str, user_id: str) -> FastAPI:
     async def get_task(task_id: uuid.UUID):
         async with pool.connection() as conn, conn.transaction():
             await conn.execute("select set_config('app.tenant_id', %s, true)", (tenant_id,))
-            head = await (await conn.execute(HEAD_SQL, {"id_1": task_id})).fetchone()
-            if head is None:
+            heads = await run(conn, repo.CASE_FILE_HEAD, task_id)
+            if not heads:
                 return Response(b'{"error":{"code":"TASK_NOT_FOUND"}}', 404, media_type="application/json")
-            action_rows = await (await conn.execute(ACTIONS_SQL, {"task_id_1": head["id"]})).fetchall()
-            parts = repo.split_case_file(head, action_rows)
+            head = heads[0]
+            parts = repo.split_case_file(head, await run(conn, repo.CASE_FILE_ACTIONS, head["id"]))
             invoices = []
             if head["invoice_ids"]:
-                rows = await (await conn.execute(INVOICES_SQL, (head["invoice_ids"],))).fetchall()
-                by_id = {r["id"]: r for r in rows}
+                by_id = {r["id"]: r for r in await run(conn, repo.INVOICES_BY_IDS, list(head["invoice_ids"]))}
                 invoices = [by_id[i] for i in head["invoice_ids"] if i in by_id]
-            timeline = (await (await conn.execute(TIMELINE_SQL, (head["customer_id"],))).fetchall())[:50]
+            timeline = await run(conn, repo.RECENT_TIMELINE, head["customer_id"], 50)
         # The same pure assembly the service runs (tasks.views.case_file), serialised as the service does.
         body = case_file(**parts, invoices=invoices, timeline=timeline, viewer=user_id)
         return Response(dumps_bytes(body), media_type="application/json")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import smtplib
-import statistics
 import time
 import uuid
 from datetime import datetime, timezone

@@ -35,7 +35,6 @@ from pathlib import Path
 import httpx
 import psycopg
 from sqlalchemy import create_engine
-from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 
 from bench.isolation import IsolatedSystem, log
 from bench.load import LoadResult, _percentile, pick_generator, run_load
@@ -285,24 +284,10 @@ def seed(admin_url: str, tenant: dict, noise: dict, t0: datetime, ticks: int) ->
 
 
 # ---- queue -----------------------------------------------------------------------------------
-class _Capture:
-    """Stands in for the unit of work: keeps the statement ``repo.task_queue`` would execute."""
-    statement = None
-
-    def execute(self, statement):
-        self.statement = statement
-        return self
-
-    def mappings(self):
-        return []
-
-
 def queue_statement(user_id: str, cursor: str | None) -> tuple[str, dict]:
-    """The SQL and parameters the tasks service sends for the queue page (compiled as psycopg receives them)."""
-    capture = _Capture()
-    repo.task_queue(capture, owner=uuid.UUID(user_id), limit=PAGE, cursor=cursor)
-    compiled = capture.statement.compile(dialect=postgresql_psycopg.dialect())
-    return str(compiled), dict(compiled.params)
+    """The SQL and parameters the tasks service sends for the queue page (its own compiled query)."""
+    query, params = repo.task_queue_query(owner=uuid.UUID(user_id), limit=PAGE, cursor=cursor)
+    return query.sql, params
 
 
 def _connect_kwargs() -> dict:

@@ -1,14 +1,17 @@
 """Reads and writes of the tasks schema, on a unit of work's connection (RLS scopes them to its tenant)."""
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, tuple_, update
+from psycopg.rows import dict_row
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import psycopg as pg_dialect
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from common.db import UnitOfWork
-from common.errors import NotFound
+from common.errors import BadRequest, NotFound
 from common.pagination import decode_cursor, encode_cursor
 from tasks import models as m
 from tasks.domain import TimelineEntry
@@ -157,23 +160,45 @@ NO_DUE_DATE = "9999-12-31 00:00:00+00"  # sorts last; psycopg cannot load 'infin
 
 
 
+@functools.lru_cache(maxsize=32)
+def _queue_query(by_status: bool, by_customer: bool, by_category: bool, after: bool, limit: int) -> "CompiledQuery":
+    """One compiled statement per filter combination: compiling costs more than running it."""
+    t = m.tasks
+    query = select(t).where(t.c.owner_user_id == bindparam("owner"))
+    query = query.where(t.c.status == bindparam("status")) if by_status else query.where(t.c.is_open)
+    if by_customer:
+        query = query.where(t.c.customer_id == bindparam("customer_id"))
+    if by_category:
+        query = query.where(t.c.category == bindparam("category"))
+    if after:
+        query = query.where(tuple_(t.c.queue_rank, t.c.queue_due_at, t.c.sort_priority, t.c.id) > tuple_(
+            bindparam("after_rank", type_=t.c.queue_rank.type), bindparam("after_due", type_=t.c.queue_due_at.type),
+            bindparam("after_priority", type_=t.c.sort_priority.type), bindparam("after_id", type_=t.c.id.type)))
+    return CompiledQuery(query.order_by(t.c.queue_rank, t.c.queue_due_at, t.c.sort_priority, t.c.id)
+                         .limit(limit + 1))
+
+
+def task_queue_query(*, owner, status=None, customer_id=None, category=None, limit: int,
+                     cursor: str | None) -> tuple["CompiledQuery", dict]:
+    """C5: the SQL and parameters of one queue page (the bench runs them straight in PostgreSQL too)."""
+    after = decode_cursor(cursor, 4)
+    params = {"owner": owner, "status": status, "customer_id": customer_id, "category": category}
+    if after:
+        try:
+            params.update(after_rank=int(after[0]), after_due=datetime.fromisoformat(after[1]),
+                          after_priority=int(after[2]), after_id=uuid.UUID(after[3]))
+        except (TypeError, ValueError):
+            raise BadRequest("the cursor is not one this API returned", code="BAD_CURSOR") from None
+    query = _queue_query(status is not None, customer_id is not None, category is not None, bool(after), limit)
+    return query, {**query.defaults, **{k: v for k, v in params.items() if k in query.param_names}}
+
+
 def task_queue(uow: UnitOfWork, *, owner, status=None, customer_id=None, category=None, limit: int,
                cursor: str | None) -> tuple[list[dict], str | None]:
     """C5: overdue promises, then due date, then priority; keyset pages on the index ``tasks_queue``."""
-    t = m.tasks
-    query = select(t).where(t.c.owner_user_id == owner)
-    query = query.where(t.c.status == status) if status else query.where(t.c.is_open)
-    if customer_id:
-        query = query.where(t.c.customer_id == customer_id)
-    if category:
-        query = query.where(t.c.category == category)
-    after = decode_cursor(cursor, 4)
-    if after:
-        query = query.where(tuple_(t.c.queue_rank, t.c.queue_due_at, t.c.sort_priority, t.c.id) > tuple_(
-            func.cast(after[0], t.c.queue_rank.type), func.cast(after[1], t.c.queue_due_at.type),
-            func.cast(after[2], t.c.sort_priority.type), func.cast(after[3], t.c.id.type)))
-    query = query.order_by(t.c.queue_rank, t.c.queue_due_at, t.c.sort_priority, t.c.id).limit(limit + 1)
-    rows = [dict(r) for r in uow.execute(query).mappings()]
+    query, params = task_queue_query(owner=owner, status=status, customer_id=customer_id, category=category,
+                                     limit=limit, cursor=cursor)
+    rows = query.run(uow, **params)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -267,17 +292,14 @@ class CompiledQuery:
     """
 
     def __init__(self, statement):
-        from sqlalchemy.dialects.postgresql import psycopg as pg_dialect
-
         compiled = statement.compile(dialect=pg_dialect.dialect())
         self.sql = str(compiled)
         self.param_names = list(compiled.params)
+        self.defaults = dict(compiled.params)  # literals such as the LIMIT travel with the statement
 
-    def run(self, uow: UnitOfWork, *values) -> list[dict]:
-        from psycopg.rows import dict_row
-
+    def run(self, uow: UnitOfWork, *values, **params) -> list[dict]:
         cursor = uow.conn.connection.driver_connection.cursor(row_factory=dict_row)
-        cursor.execute(self.sql, dict(zip(self.param_names, values)))
+        cursor.execute(self.sql, {**self.defaults, **params} if params else dict(zip(self.param_names, values)))
         return cursor.fetchall()
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel, ConfigDict, Field
 
 from common.context import CallerContext
-from common.contracts.triage import TriageDecided
+from common.contracts.triage import GradingRequest, TriageDecided
 from common.errors import ValidationFailed
 from common.events import receive, reliable_event_handler
 from common.observability import PlatformEndpoints
@@ -20,20 +19,6 @@ from common.store import DatabaseProvider
 from triage import drafting, repository as repo
 from triage.dependencies import EngineProvider
 from triage.domain import input_digest
-
-
-class Criterion(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field("", max_length=2000)
-    weight: float = Field(1.0, gt=0, le=100)
-
-
-class GradeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    transcript: str = Field(min_length=1, max_length=100_000)
-    criteria: list[Criterion] = Field(min_length=1, max_length=50)
-    action_id: uuid.UUID | None = None
 
 
 class TriageService(PlatformEndpoints):
@@ -88,7 +73,7 @@ class TriageService(PlatformEndpoints):
     @rpc
     def grade_conversation(self, payload: dict) -> dict:
         """P8: score a transcript against a pipeline action's criteria, per criterion with feedback."""
-        request = GradeRequest.model_validate(payload)
+        request = GradingRequest.model_validate(payload)
         criteria = [c.model_dump() for c in request.criteria]
         graded, meta = self.engine.grade(request.transcript, criteria)
         score = drafting.weighted_score(graded, criteria)

@@ -110,3 +110,17 @@ class InboundCommunication(Contract):
     body: str = Field(min_length=1, max_length=200_000)
     received_at: AwareDatetime
     external_id: str = Field(min_length=1, max_length=300)
+
+
+class GradingCriterion(Contract):
+    """P8: one thing a conversation is scored on."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=2000)
+    weight: float = Field(1.0, gt=0, le=100)
+
+
+class GradingRequest(Contract):
+    transcript: str = Field(min_length=1, max_length=100_000)
+    criteria: list[GradingCriterion] = Field(min_length=1, max_length=50)
+    action_id: uuid.UUID | None = None

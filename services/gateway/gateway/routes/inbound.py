@@ -33,7 +33,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from common.context import Principal
-from common.contracts.triage import InboundCommunication
+from common.contracts.triage import GradingRequest, InboundCommunication
 from common.errors import Unauthenticated, ValidationFailed
 from common.rpc import validation_details
 from gateway.deps import STAFF, Caller, caller
@@ -251,20 +251,6 @@ async def draft_reply(task_id: uuid.UUID, who: Caller = Depends(staff)):
                             communication_id=context["communication"]["id"], draft=draft)
     return JSONResponse({"action": action, "model": draft["model"], "fell_back": draft["fell_back"]},
                         status_code=201)
-
-
-class GradingCriterion(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field("", max_length=2000)
-    weight: float = Field(1.0, gt=0, le=100)
-
-
-class GradingRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    transcript: str = Field(min_length=1, max_length=100_000)
-    criteria: list[GradingCriterion] = Field(min_length=1, max_length=50)
-    action_id: uuid.UUID | None = None
 
 
 @router.post("/grading", status_code=201)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 
-
 from common.context import CallerContext
 from common.contracts.triage import GradingRequest, TriageDecided
 from common.errors import ValidationFailed

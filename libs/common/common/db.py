@@ -194,10 +194,10 @@ class UnitOfWork:
         """
         row = self.conn.execute(
             text(
-                "update timers set done_at = now(), claimed_until = null where id = :id"
+                "update timers set done_at = :now, claimed_until = null where id = :id"
                 " and done_at is null and claimed_by = :by returning 1"
             ),
-            {"id": timer_id, "by": claimed_by},
+            {"id": timer_id, "by": claimed_by, "now": self.now},
         ).first()
         return row is not None
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import eventlet
@@ -49,6 +50,13 @@ FAILED = text(
     " done_at = case when attempts + 1 >= :max then :now end, dead = attempts + 1 >= :max"
     " where id = :id and claimed_by = :by"
 )
+# Finished timers are kept a while for inspection, then removed in small batches so the
+# table does not grow with history (the partial index keeps ticks cheap either way).
+PURGE = text(
+    "delete from timers where id in (select id from timers where done_at < :before and not dead limit 1000)"
+)
+RETENTION_S = 7 * 24 * 3600
+PURGE_EVERY_S = 600
 LAG = text("select extract(epoch from :now - min(due_at)) from timers where done_at is null and due_at <= :now")
 
 
@@ -85,13 +93,21 @@ class TimerPoller(SharedExtension, ProviderCollector):
 
     def _loop(self):
         interval = self.store.settings.timer_poll_interval_s
+        last_purge = 0.0
         while self._running:
             try:
+                if time.monotonic() - last_purge > PURGE_EVERY_S:
+                    last_purge = time.monotonic()
+                    self.purge(self.store.clock.now() - timedelta(seconds=RETENTION_S))
                 if self.poll_once() == 0:
                     eventlet.sleep(interval)
             except Exception as exc:
                 log.warning("timer poll failed", extra={"error": repr(exc)})
                 eventlet.sleep(interval * 2)
+
+    def purge(self, before: datetime) -> int:
+        with self.store.database.engine.begin() as conn:
+            return conn.execute(PURGE, {"before": before}).rowcount
 
     def claim(self, now: datetime) -> list[DueTimer]:
         with self.store.database.engine.begin() as conn:

@@ -72,3 +72,18 @@ def test_tick_query_can_use_the_partial_due_index(infra):
         plan = "\n".join(r[0] for r in conn.execute(
             "explain select id from timers where done_at is null and due_at <= now() order by due_at limit 100"))
     assert "timers_due" in plan, plan
+
+
+def test_finished_timers_are_purged_after_retention_but_dead_ones_are_kept(make_container, sql):
+    sql("delete from probe.timers")
+    sql("insert into probe.timers (tenant_id, kind, key, due_at, done_at, dead) values"
+        " ('11111111-1111-1111-1111-111111111111', 'k', 'old', now() - interval '30 days', now() - interval '30 days', false),"
+        " ('11111111-1111-1111-1111-111111111111', 'k', 'dead', now() - interval '30 days', now() - interval '30 days', true),"
+        " ('11111111-1111-1111-1111-111111111111', 'k', 'recent', now() - interval '1 day', now() - interval '1 day', false),"
+        " ('11111111-1111-1111-1111-111111111111', 'k', 'pending', now() + interval '1 day', null, false)")
+    container = make_container(ReplicaService)
+    container.start()
+    poller = next(e for e in container.extensions if type(e).__name__ == "TimerPoller")
+    from datetime import datetime, timedelta, timezone
+    assert poller.purge(datetime.now(timezone.utc) - timedelta(days=7)) == 1
+    assert sorted(r[0] for r in sql("select key from probe.timers")) == ["dead", "pending", "recent"]

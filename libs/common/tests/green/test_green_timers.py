@@ -85,5 +85,5 @@ def test_finished_timers_are_purged_after_retention_but_dead_ones_are_kept(make_
     container.start()
     poller = next(e for e in container.extensions if type(e).__name__ == "TimerPoller")
     from datetime import datetime, timedelta, timezone
-    assert poller.purge(datetime.now(timezone.utc) - timedelta(days=7)) == 1
+    poller.purge(datetime.now(timezone.utc) - timedelta(days=7))  # the loop also purges once at start
     assert sorted(r[0] for r in sql("select key from probe.timers")) == ["dead", "pending", "recent"]

@@ -52,13 +52,9 @@ class PromiseEntrypoints:
         self._record_promise(uow, task, cmd)
 
     def _record_promise(self, uow, source: dict, cmd: c.PromiseCreate) -> dict:
-        invoices = repo.invoices_by_ids(uow, cmd.invoice_ids)
-        if len(invoices) != len(set(cmd.invoice_ids)) or any(i["customer_id"] != source["customer_id"]
-                                                             for i in invoices):
-            raise NotFound("invoice not found", code="INVOICE_NOT_FOUND")
+        customer, invoices = repo.require_customer_invoices(uow, source["customer_id"], cmd.invoice_ids)
         if any(i["currency"] != cmd.currency for i in invoices):
             raise ValidationFailed("the promise's currency differs from its invoices'", code="CURRENCY_MISMATCH")
-        customer = repo.get_customer(uow, source["customer_id"])
         schedule = domain.promise_schedule(cmd.promised_date, repo.tenant_settings(uow)["timezone"])
         task = repo.insert_row(uow, m.tasks, {
             "customer_id": customer["id"], "invoice_ids": cmd.invoice_ids,
@@ -146,20 +142,22 @@ class PromiseEntrypoints:
                                     f"Promise kept: {total} {promise['currency']} received")
 
     # ---- durable timers -------------------------------------------------------------
+    def _alert_owner(self, uow, promise: dict, task: dict, kind: str, title: str, verb: str, summary: str):
+        """The task owner's in-app alert (once per kind and promised date) and its timeline entry."""
+        date = promise["promised_date"].isoformat()
+        notify.in_app(uow, kind=kind, user_id=task["owner_user_id"], key=f"promise:{promise['id']}:{kind}:{date}",
+                      title=title, body=f"{promise['amount']} {promise['currency']} {verb} {date}",
+                      subject=promise_subject(promise))
+        repo.add_timeline(uow, domain.TimelineEntry(promise["customer_id"], kind, "promise", promise["id"], summary))
+
     @due_timer(DUE_SOON)
     def on_promise_due_soon(self, timer: DueTimer):
         """C2: 24 h before the promised date, the owner is told (once)."""
         with self.db.timer_transaction(self.caller, timer) as uow:
             promise = repo.get_promise(uow, timer.payload["promise_id"], lock=True)
             if promise is not None and promise["status"] == "waiting":
-                task = repo.get_task(uow, promise["task_id"])
-                notify.in_app(uow, kind="promise_due_soon", user_id=task["owner_user_id"],
-                              key=f"promise:{promise['id']}:due_soon:{promise['promised_date'].isoformat()}",
-                              title="Promise to pay due soon",
-                              body=f"{promise['amount']} {promise['currency']} promised for "
-                                   f"{promise['promised_date'].isoformat()}", subject=promise_subject(promise))
-                repo.add_timeline(uow, domain.TimelineEntry(promise["customer_id"], "promise_due_soon", "promise",
-                                                            promise["id"], "Due Soon reminder sent to the owner"))
+                self._alert_owner(uow, promise, repo.get_task(uow, promise["task_id"]), DUE_SOON,
+                                  "Promise to pay due soon", "promised for", "Due Soon reminder sent to the owner")
 
     @due_timer(OVERDUE)
     def on_promise_overdue(self, timer: DueTimer):
@@ -170,10 +168,5 @@ class PromiseEntrypoints:
                 repo.update_row(uow, m.promises, promise["id"], {"status": "overdue", "updated_at": uow.now})
                 task = repo.update_row(uow, m.tasks, promise["task_id"], {"overdue_promise": True,
                                                                           "updated_at": uow.now})
-                notify.in_app(uow, kind="promise_overdue", user_id=task["owner_user_id"],
-                              key=f"promise:{promise['id']}:overdue:{promise['promised_date'].isoformat()}",
-                              title="Promise to pay overdue",
-                              body=f"{promise['amount']} {promise['currency']} was promised for "
-                                   f"{promise['promised_date'].isoformat()}", subject=promise_subject(promise))
-                repo.add_timeline(uow, domain.TimelineEntry(promise["customer_id"], "promise_overdue", "promise",
-                                                            promise["id"], "Promise overdue: no covering payment"))
+                self._alert_owner(uow, promise, task, OVERDUE, "Promise to pay overdue", "was promised for",
+                                  "Promise overdue: no covering payment")

@@ -119,6 +119,17 @@ def get_action(uow: UnitOfWork, action_id, lock: bool = False) -> dict | None:
     return _row(uow.execute(query.with_for_update() if lock else query))
 
 
+def require_customer_invoices(uow: UnitOfWork, customer_id, invoice_ids, lock: bool = False) -> tuple[dict, list]:
+    """The customer and these invoices of theirs, or 404 (absent, another customer's or another tenant's)."""
+    customer = get_customer(uow, customer_id)
+    if customer is None:
+        raise NotFound("customer not found", code="CUSTOMER_NOT_FOUND")
+    invoices = invoices_by_ids(uow, invoice_ids, lock=lock)
+    if len(invoices) != len(set(invoice_ids)) or any(i["customer_id"] != customer["id"] for i in invoices):
+        raise NotFound("invoice not found", code="INVOICE_NOT_FOUND")
+    return customer, invoices
+
+
 def require_task(uow: UnitOfWork, task_id, lock: bool = False) -> dict:
     """The task, or 404 (absent or another tenant's: RLS makes those the same)."""
     query = select(m.tasks).where(m.tasks.c.id == task_id)

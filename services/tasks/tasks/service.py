@@ -134,12 +134,7 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             replayed, result = uow.begin_request("record_payment")
             if replayed:
                 return result
-            if repo.get_customer(uow, cmd.customer_id) is None:
-                raise not_found("customer")
-            invoices = repo.invoices_by_ids(uow, cmd.invoice_ids, lock=True)
-            if len(invoices) != len(set(cmd.invoice_ids)) or any(i["customer_id"] != cmd.customer_id
-                                                                 for i in invoices):
-                raise not_found("invoice")
+            _, invoices = repo.require_customer_invoices(uow, cmd.customer_id, cmd.invoice_ids, lock=True)
             plan = domain.allocate_payment(cmd.amount, cmd.currency, [
                 domain.InvoiceBalance(i["id"], i["amount"], i["amount_paid"], i["currency"], i["status"])
                 for i in invoices])
@@ -170,7 +165,7 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             replayed, result = uow.begin_request("create_task")
             if replayed:
                 return result
-            self._check_customer_and_invoices(uow, cmd.customer_id, cmd.invoice_ids)
+            repo.require_customer_invoices(uow, cmd.customer_id, cmd.invoice_ids)
             duplicate = domain.find_duplicate(repo.open_tasks_of_customer(uow, cmd.customer_id), cmd.invoice_ids)
             if duplicate is not None and not force:
                 raise Conflict("an open task of this customer already covers these invoices; "
@@ -183,13 +178,6 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             result = self._case_file(uow, task)
             uow.finish_request(result)
             return result
-
-    def _check_customer_and_invoices(self, uow, customer_id, invoice_ids) -> None:
-        if repo.get_customer(uow, customer_id) is None:
-            raise not_found("customer")
-        invoices = repo.invoices_by_ids(uow, invoice_ids)
-        if len(invoices) != len(set(invoice_ids)) or any(i["customer_id"] != customer_id for i in invoices):
-            raise not_found("invoice")
 
     def _new_task(self, uow, customer_id, invoice_ids, title, category, *, owner, origin, **extra) -> dict:
         task = repo.insert_row(uow, m.tasks, {
@@ -209,7 +197,7 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             replayed, result = uow.begin_request("create_task_from_workflow")
             if replayed:
                 return result
-            self._check_customer_and_invoices(uow, cmd.customer_id, cmd.invoice_ids)
+            repo.require_customer_invoices(uow, cmd.customer_id, cmd.invoice_ids)
             task = self._new_task(uow, cmd.customer_id, cmd.invoice_ids, cmd.title, cmd.category,
                                   owner=cmd.owner_user_id, origin="workflow",  # B4: the step's user
                                   workflow_ref=cmd.workflow_ref, wait_for_completion=cmd.wait_for_completion)

@@ -4,7 +4,10 @@ A timer is a row (tenant, kind, key, due_at). The poller claims due rows in
 batches with ``FOR UPDATE SKIP LOCKED`` and a lease, so replicas never take
 the same row; each claimed row runs the service's ``@due_timer(kind)``
 method as a nameko worker, whose transaction marks the row done together with
-its effect (``UnitOfWork.complete_timer``). A replica that dies mid-work
+its effect (``UnitOfWork.complete_timer``). A handler declared with
+``batch=N`` gets up to N due rows of one tenant per worker instead, so work that
+is cheap per row but costly per transaction (sending mail) shares its
+transactions; it completes each row it handled. A replica that dies mid-work
 leaves the lease to expire and another one takes the row over. A handler
 that raises is retried with backoff, and after ``MAX_ATTEMPTS`` the row is
 kept as dead with its error.
@@ -48,7 +51,7 @@ FAILED = text(
     "update timers set attempts = attempts + 1, last_error = :err, claimed_by = null, claimed_until = null,"
     " due_at = case when attempts + 1 >= :max then due_at else :now + make_interval(secs => :delay) end,"
     " done_at = case when attempts + 1 >= :max then :now end, dead = attempts + 1 >= :max"
-    " where id = :id and claimed_by = :by"
+    " where id = :id and claimed_by = :by and done_at is null"
 )
 # Finished timers are kept a while for inspection, then removed in small batches so the
 # table does not grow with history (the partial index keeps ticks cheap either way).
@@ -122,32 +125,36 @@ class TimerPoller(SharedExtension, ProviderCollector):
 
     def poll_once(self) -> int:
         timers = self.claim(self.store.clock.now())
-        handlers = self.handlers()
         pool = eventlet.GreenPool(max(1, self.store.settings.max_workers))
-        for timer in timers:
-            pool.spawn(self._run_one, handlers.get(timer.kind), timer)
+        for entrypoint, group in batches(timers, self.handlers()):
+            pool.spawn(self._run, entrypoint, group)
         pool.waitall()
         return len(timers)
 
-    def _run_one(self, entrypoint, timer: DueTimer):
+    def _run(self, entrypoint, timers: list[DueTimer]):
         service = self.store.settings.service_name
+        kind = timers[0].kind
         if entrypoint is None:
-            self._record_failure(timer, f"no handler for timer kind {timer.kind!r}")
+            for timer in timers:
+                self._record_failure(timer, f"no handler for timer kind {kind!r}")
             return
-        context = {"tenant_id": timer.tenant_id, "correlation_id": f"timer-{timer.id}"}
+        first = timers[0]
+        context = {"tenant_id": first.tenant_id, "correlation_id": f"timer-{first.id}"}
         done = eventlet.event.Event()
 
         def handle_result(worker_ctx, result, exc_info):
             done.send(exc_info)
             return result, exc_info
 
-        self.container.spawn_worker(entrypoint, (timer,), {}, context_data=context, handle_result=handle_result)
+        args = (timers,) if entrypoint.batch > 1 else (first,)
+        self.container.spawn_worker(entrypoint, args, {}, context_data=context, handle_result=handle_result)
         exc_info = done.wait()
         if exc_info is None:
-            metrics.TIMERS_FIRED.labels(service, timer.kind, "ok").inc()
+            metrics.TIMERS_FIRED.labels(service, kind, "ok").inc(len(timers))
         else:
-            metrics.TIMERS_FIRED.labels(service, timer.kind, "error").inc()
-            self._record_failure(timer, f"{exc_info[0].__name__}: {exc_info[1]}")
+            metrics.TIMERS_FIRED.labels(service, kind, "error").inc(len(timers))
+            for timer in timers:  # rows the handler completed before failing are left alone
+                self._record_failure(timer, f"{exc_info[0].__name__}: {exc_info[1]}")
 
     def _record_failure(self, timer: DueTimer, error: str):
         delay = min(3600, 2 ** (timer.attempts + 1))
@@ -156,11 +163,30 @@ class TimerPoller(SharedExtension, ProviderCollector):
                                   "delay": delay, "id": timer.id, "by": timer.claimed_by})
 
 
+def batches(timers: list[DueTimer], handlers: dict) -> list[tuple[Any, list[DueTimer]]]:
+    """One worker's share each: a single row, or up to ``batch`` rows of one kind and tenant."""
+    out, groups = [], {}
+    for timer in timers:
+        entrypoint = handlers.get(timer.kind)
+        size = entrypoint.batch if entrypoint is not None else 1
+        if size <= 1:
+            out.append((entrypoint, [timer]))
+            continue
+        group = groups.setdefault((timer.kind, timer.tenant_id), [])
+        group.append(timer)
+        if len(group) == size:
+            out.append((entrypoint, group))
+            groups[(timer.kind, timer.tenant_id)] = []
+    out += [(handlers[kind], group) for (kind, _), group in groups.items() if group]
+    return out
+
+
 class DueTimerEntrypoint(Entrypoint):
     poller = TimerPoller()
 
-    def __init__(self, kind: str, **kwargs):
+    def __init__(self, kind: str, batch: int = 1, **kwargs):
         self.kind = kind
+        self.batch = batch
         super().__init__(**kwargs)
 
     def setup(self):

@@ -96,8 +96,7 @@ def add_tracking(uow: UnitOfWork, delivery_id, html: str) -> None:
         repo.add_link(uow, tracking_token(uow.tenant_id), delivery_id, url)
 
 
-def tracked_html(uow: UnitOfWork, delivery_id, html: str, public_base: str) -> str:
-    links = repo.links_of(uow, delivery_id)
+def tracked_html(links: list[dict], html: str, public_base: str) -> str:
     by_url = {l["url"]: l["token"] for l in links if l["url"]}
     pixel = next((l["token"] for l in links if l["url"] is None), None)
     base = public_base.rstrip("/")
@@ -107,14 +106,27 @@ def tracked_html(uow: UnitOfWork, delivery_id, html: str, public_base: str) -> s
 
 def change(uow: UnitOfWork, delivery: dict, reported: str, reason: str | None = None) -> dict | None:
     """Apply a reported state to a (locked) delivery; publishes the change. None when it changes nothing."""
-    new = domain.next_state(delivery["state"], reported)
-    if new is None:
-        return None
-    updated = repo.set_delivery(uow, delivery["id"], state=new, reason=reason or delivery["reason"],
-                                updated_at=uow.now)
-    repo.add_event(uow, delivery["id"], new, reason)
-    announce(uow, repo.get_message(uow, delivery["message_id"]), updated, new, reason)
-    return updated
+    changed = change_many(uow, [(delivery, reported, reason)])
+    return changed[0] if changed else None
+
+
+def change_many(uow: UnitOfWork, reports: list[tuple[dict, str, str | None]]) -> list[dict]:
+    """``change`` for many (locked) deliveries in a few round trips; returns the ones that changed."""
+    changed = []
+    for delivery, reported, reason in reports:
+        new = domain.next_state(delivery["state"], reported)
+        if new is not None:
+            changed.append({**delivery, "state": new, "reason": reason or delivery["reason"],
+                            "updated_at": uow.now, "_reason": reason})
+    if not changed:
+        return []
+    repo.set_deliveries(uow, [{"id": d["id"], "state": d["state"], "reason": d["reason"], "updated_at": uow.now}
+                              for d in changed])
+    repo.add_events(uow, [(d["id"], d["state"], d["_reason"]) for d in changed])
+    messages = repo.messages_by_id(uow, [d["message_id"] for d in changed])
+    for d in changed:
+        announce(uow, messages[d["message_id"]], d, d["state"], d.pop("_reason"))
+    return changed
 
 
 def announce(uow: UnitOfWork, message: dict, delivery: dict, state: str, reason: str | None) -> None:

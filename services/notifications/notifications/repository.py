@@ -72,9 +72,7 @@ def insert_delivery(uow: UnitOfWork, message_id, channel: str, recipient, state:
 
 
 def add_event(uow: UnitOfWork, delivery_id, state: str, reason: str | None) -> None:
-    uow.execute(text("insert into delivery_events (tenant_id, delivery_id, state, reason, occurred_at)"
-                     " values (:t, :d, :s, :r, :now)"),
-                {"t": uow.tenant_id, "d": delivery_id, "s": state, "r": reason, "now": uow.now})
+    add_events(uow, [(delivery_id, state, reason)])
 
 
 def get_delivery(uow: UnitOfWork, delivery_id, lock: bool = False) -> dict | None:
@@ -84,6 +82,46 @@ def get_delivery(uow: UnitOfWork, delivery_id, lock: bool = False) -> dict | Non
 def delivery_by_ref(uow: UnitOfWork, provider: str, ref: str) -> dict | None:
     return one(uow, "select * from deliveries where provider = :p and provider_ref = :r for update",
                p=provider, r=ref)
+
+
+def deliveries_for_update(uow: UnitOfWork, ids: list) -> dict:
+    """Rows by id, locked; in id order so two batches never deadlock on each other."""
+    rows = all_(uow, "select * from deliveries where id = any(cast(:ids as uuid[])) order by id for update",
+                ids=[str(i) for i in ids])
+    return {str(r["id"]): r for r in rows}
+
+
+def messages_by_id(uow: UnitOfWork, ids) -> dict:
+    rows = all_(uow, "select * from messages where id = any(cast(:ids as uuid[]))", ids=[str(i) for i in set(ids)])
+    return {r["id"]: r for r in rows}
+
+
+def recipients_of(uow: UnitOfWork, message_ids) -> dict:
+    """Every delivery's (recipient, role) by message: an email names all its To and Cc."""
+    out: dict = {}
+    for r in all_(uow, "select message_id, recipient, role from deliveries where message_id = any(cast(:ids as uuid[]))"
+                       " order by recipient", ids=[str(i) for i in set(message_ids)]):
+        out.setdefault(r["message_id"], []).append(r)
+    return out
+
+
+def start_attempts(uow: UnitOfWork, ids: list) -> dict:
+    rows = all_(uow, "update deliveries set send_state = 'sending', attempts = attempts + 1, updated_at = :now"
+                     " where id = any(cast(:ids as uuid[])) returning *", ids=[str(i) for i in ids], now=uow.now)
+    return {str(r["id"]): r for r in rows}
+
+
+def set_deliveries(uow: UnitOfWork, rows: list[dict]) -> None:
+    """The same columns set on many deliveries (one round trip); each dict has ``id`` and the values."""
+    if rows:
+        sets = ", ".join(f"{k} = :{k}" for k in rows[0] if k != "id")
+        uow.execute(text(f"update deliveries set {sets} where id = :id"), rows)
+
+
+def add_events(uow: UnitOfWork, events: list[tuple]) -> None:
+    uow.execute(text("insert into delivery_events (tenant_id, delivery_id, state, reason, occurred_at)"
+                     " values (:t, :d, :s, :r, :now)"),
+                [{"t": uow.tenant_id, "d": d, "s": s, "r": r, "now": uow.now} for d, s, r in events])
 
 
 def get_message(uow: UnitOfWork, message_id) -> dict | None:
@@ -114,8 +152,12 @@ def add_link(uow: UnitOfWork, token: str, delivery_id, url: str | None) -> None:
                 {"k": token, "t": uow.tenant_id, "d": delivery_id, "u": url})
 
 
-def links_of(uow: UnitOfWork, delivery_id) -> list[dict]:
-    return all_(uow, "select token, url from tracking_links where delivery_id = :d", d=delivery_id)
+def links_of(uow: UnitOfWork, delivery_ids: list) -> dict:
+    out: dict = {}
+    for r in all_(uow, "select delivery_id, token, url from tracking_links where delivery_id = any(cast(:ids as uuid[]))",
+                  ids=[str(i) for i in delivery_ids]):
+        out.setdefault(str(r["delivery_id"]), []).append(r)
+    return out
 
 
 def link(uow: UnitOfWork, token: str) -> dict | None:

@@ -8,9 +8,10 @@ delivery pending -> sending (committed before the provider call) -> sent; a deli
 """
 from __future__ import annotations
 
-import random
+import logging
 import time
-from datetime import timedelta
+
+import eventlet
 
 from common import metrics
 from common.context import CallerContext
@@ -20,13 +21,14 @@ from common.observability import PlatformEndpoints
 from common.rpc import rpc
 from common.store import DatabaseProvider
 from common.timers import due_timer
-from notifications import domain, flows, repository as repo
+from notifications import domain, flows, repository as repo, sending
 from notifications.letters import render_pdf
 from notifications.limits import RateLimits
 from notifications.mail import Outcome, Smtp, compose, message_id_for
 from notifications.providers import Providers
 from notifications.settings import load as load_settings
 
+log = logging.getLogger(__name__)
 SETTINGS = load_settings()
 POLICY = domain.RetryPolicy(SETTINGS.send_max_attempts, SETTINGS.send_retry_base_s, SETTINGS.send_retry_cap_s)
 
@@ -67,66 +69,58 @@ class NotificationsService(PlatformEndpoints):
                 return
             flows.accept(uow, req)
 
-    # ---- sending (durable timers) -------------------------------------------------------------------
-    @due_timer(flows.SEND_TIMER)
-    def send_due(self, timer):
+    # ---- sending (durable timers, a batch per worker) ---------------------------------------------------
+    @due_timer(flows.SEND_TIMER, batch=SETTINGS.send_batch_size)
+    def send_due(self, timers):
         with self.db.transaction(self.caller) as uow:
-            d = repo.get_delivery(uow, timer.key, lock=True)
-            if d is None or d["send_state"] in ("sent", "failed"):
-                uow.complete_timer(timer.id, timer.claimed_by)
-                return
-            message = repo.get_message(uow, d["message_id"])
-            wait = self.limits.wait_s(uow.tenant_id, d["provider"])
-            if wait:
-                uow.schedule(flows.SEND_TIMER, timer.key, uow.now + timedelta(seconds=wait), timer.payload)
-                return
-            unknown = d["send_state"] == "sending"
-            if not unknown:
-                d = repo.set_delivery(uow, d["id"], send_state="sending", attempts=d["attempts"] + 1,
-                                      updated_at=uow.now)
-        if unknown:
-            ref = self._look_up(d)
-            if ref is not None:
-                return self._settle(timer, Outcome(True, provider_ref=ref))
-            with self.db.transaction(self.caller) as uow:
-                d = repo.set_delivery(uow, d["id"], attempts=d["attempts"] + 1, updated_at=uow.now)
-        self._settle(timer, self._send(d, message))
+            attempts = sending.begin(uow, timers, self.limits, SETTINGS.public_base_url)
+        if not attempts:
+            return
+        # Concurrent provider calls; the SMTP pool bounds how many are on the wire at once.
+        deadline = time.monotonic() + SETTINGS.send_batch_deadline_s
+        outcomes = list(eventlet.GreenPool(SETTINGS.smtp_pool_size).imap(
+            lambda attempt: self._attempt(attempt, deadline), attempts))
+        with self.db.transaction(self.caller) as uow:
+            sending.settle(uow, list(zip(attempts, outcomes)), POLICY)
 
-    def _send(self, d: dict, message: dict) -> Outcome:
-        content = message["content"]
+    def _attempt(self, attempt: sending.Attempt, deadline: float) -> Outcome:
+        d = attempt.delivery
+        if time.monotonic() > deadline:
+            return Outcome(False, reason="not attempted: the batch ran past its deadline (provider slow)")
         started = time.perf_counter()
         try:
-            if d["channel"] == "email":
-                outcome = self._send_email(d, message, content)
-            elif d["channel"] == "sms":
-                outcome = self.providers["sms"].send(str(d["id"]), self.caller.tenant_id,
-                                                     {"to": d["recipient"], "body": content.get("body_text") or ""})
-            else:
-                outcome = self.providers["letter"].send(str(d["id"]), self.caller.tenant_id, self._letter(message))
+            ref = self._look_up(d) if attempt.unknown else None
+            outcome = Outcome(True, provider_ref=ref) if ref is not None else self._send(attempt)
         except domain.Refused as exc:
             outcome = Outcome(False, permanent=True, reason=f"{exc.code}: {exc.reason}")
+        except Exception as exc:  # one delivery's surprise must not fail its batch: retried with backoff
+            log.warning("send attempt failed", extra={"delivery_id": str(d["id"]), "error": repr(exc)})
+            outcome = Outcome(False, reason=f"{type(exc).__name__}: {exc}"[:500])
         metrics.NOTIFICATION_SEND_LATENCY.labels(d["provider"], "accepted" if outcome.accepted else "refused") \
             .observe(time.perf_counter() - started)
         return outcome
 
-    def _send_email(self, d: dict, message: dict, content: dict) -> Outcome:
-        with self.db.transaction(self.caller) as uow:
-            everyone = repo.all_(uow, "select recipient, role from deliveries where message_id = :m",
-                                 m=message["id"])
-            html = content.get("body_html")
-            if html:
-                html = flows.tracked_html(uow, d["id"], html, SETTINGS.public_base_url)
-        sender = message["sender"] or {}
+    def _send(self, attempt: sending.Attempt) -> Outcome:
+        d, message = attempt.delivery, attempt.message
+        if d["channel"] == "email":
+            return self.smtp.send(self._email(attempt), d["recipient"])
+        if d["channel"] == "sms":
+            return self.providers["sms"].send(str(d["id"]), self.caller.tenant_id,
+                                              {"to": d["recipient"], "body": message["content"].get("body_text") or ""})
+        return self.providers["letter"].send(str(d["id"]), self.caller.tenant_id, self._letter(message))
+
+    def _email(self, attempt: sending.Attempt):
+        d, message = attempt.delivery, attempt.message
+        content, sender = message["content"], message["sender"] or {}
         data = domain.attachment_bytes([(a["filename"], a["content_base64"]) for a in content["attachments"]])
-        msg = compose(
+        return compose(
             delivery_id=str(d["id"]), tenant_id=self.caller.tenant_id, domain=SETTINGS.message_id_domain,
             from_addr=sender.get("email") or SETTINGS.default_from, from_name=sender.get("name"),
-            to=[r["recipient"] for r in everyone if r["role"] == "to"],
-            cc=[r["recipient"] for r in everyone if r["role"] == "cc"],
-            subject=content.get("subject") or "", body_text=content.get("body_text"), body_html=html,
+            to=[r["recipient"] for r in attempt.recipients if r["role"] == "to"],
+            cc=[r["recipient"] for r in attempt.recipients if r["role"] == "cc"],
+            subject=content.get("subject") or "", body_text=content.get("body_text"), body_html=attempt.html,
             attachments=[(a["filename"], a["content_type"], b) for a, b in zip(content["attachments"], data)],
             sent_at=message["created_at"])
-        return self.smtp.send(msg, d["recipient"])
 
     def _letter(self, message: dict) -> dict:
         content = message["content"]
@@ -145,29 +139,6 @@ class NotificationsService(PlatformEndpoints):
             # No look-up configured: resend with the same Message-ID (receivers dedupe on it).
             return mid if accepted else None
         return self.providers[d["channel"]].lookup(str(d["id"]), self.caller.tenant_id, d["recipient"])
-
-    def _settle(self, timer, outcome: Outcome) -> None:
-        provider = None
-        with self.db.transaction(self.caller) as uow:
-            d = repo.get_delivery(uow, timer.key, lock=True)
-            provider = d["provider"]
-            if outcome.accepted:
-                d = repo.set_delivery(uow, d["id"], send_state="sent", provider_ref=outcome.provider_ref,
-                                      accepted_at=uow.now, last_error=None, updated_at=uow.now)
-                flows.change(uow, d, "sent")
-                uow.complete_timer(timer.id, timer.claimed_by)
-            elif outcome.permanent or POLICY.gives_up_after(d["attempts"]):
-                reason = outcome.reason if outcome.permanent else \
-                    f"gave up after {d['attempts']} attempts: {outcome.reason}"
-                d = repo.set_delivery(uow, d["id"], send_state="failed", last_error=reason, updated_at=uow.now)
-                bounced = outcome.permanent and d["channel"] == "email" and (outcome.reason or "").startswith("SMTP 5")
-                flows.change(uow, d, "bounced" if bounced else "failed", reason)
-                uow.complete_timer(timer.id, timer.claimed_by)
-            else:
-                repo.set_delivery(uow, d["id"], send_state="pending", last_error=outcome.reason, updated_at=uow.now)
-                delay = POLICY.delay_s(d["attempts"], random.random())
-                uow.schedule(flows.SEND_TIMER, timer.key, uow.now + timedelta(seconds=delay), timer.payload)
-                metrics.NOTIFICATION_RETRIES.labels(provider).inc()
 
     # ---- templates (E4) -----------------------------------------------------------------------------
     @rpc

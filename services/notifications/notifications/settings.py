@@ -34,6 +34,11 @@ class NotificationSettings(BaseSettings):
     provider_timeout_s: float = Field(10.0, gt=0)
     # Where recipients' clients reach the gateway (pixel, click links) and providers post callbacks.
     public_base_url: str = "http://127.0.0.1:8000"
+    # Sending: due sends of one tenant are taken a batch at a time (two transactions per batch). A batch
+    # starts no call after its deadline, so its last one ends (smtp_timeout_s later) inside the 60 s
+    # timer lease: a replica taking over never races a call still on the wire.
+    send_batch_size: int = Field(50, ge=1)
+    send_batch_deadline_s: float = Field(30.0, gt=0)
     # Retries of provider errors (E3)
     send_max_attempts: int = Field(5, ge=1)
     send_retry_base_s: float = Field(2.0, ge=0)

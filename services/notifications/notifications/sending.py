@@ -1,0 +1,92 @@
+"""Sending due deliveries, a batch of one tenant's send timers at a time (E1, E3).
+
+Two short transactions frame the provider calls of a whole batch: ``begin`` locks the deliveries,
+marks them ``sending`` (committed before any provider call, so a crash leaves an unknown outcome
+that is looked up, never blindly resent) and loads what the sends need; ``settle`` records every
+outcome, announces the state changes and completes the timers. Per email that is a share of two
+transactions instead of four of its own, which is what the throughput target rests on.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from common import metrics
+from common.db import UnitOfWork
+from common.timers import DueTimer
+from notifications import domain, repository as repo
+from notifications.flows import SEND_TIMER, change_many, tracked_html
+from notifications.mail import Outcome
+
+
+@dataclass
+class Attempt:
+    timer: DueTimer
+    delivery: dict
+    message: dict
+    recipients: list[dict]  # every (recipient, role) of the message: an email names its To and Cc
+    html: str | None  # the email's HTML with its tracking links in place
+    unknown: bool  # an earlier attempt's outcome is unknown: look it up before sending again
+
+
+def begin(uow: UnitOfWork, timers: list[DueTimer], rate_limits, public_base: str) -> list[Attempt]:
+    rows = repo.deliveries_for_update(uow, [t.key for t in timers])
+    finished, due = [], []
+    for timer in timers:
+        d = rows.get(timer.key)
+        if d is None or d["send_state"] in ("sent", "failed"):
+            finished.append(timer)
+            continue
+        wait = rate_limits.wait_s(uow.tenant_id, d["provider"])
+        if wait:
+            uow.schedule(SEND_TIMER, timer.key, uow.now + timedelta(seconds=wait), timer.payload)
+            continue
+        due.append((timer, d))
+    uow.complete_timers(finished)
+    if not due:
+        return []
+    started = repo.start_attempts(uow, [d["id"] for _, d in due])
+    messages = repo.messages_by_id(uow, [d["message_id"] for _, d in due])
+    emails = [d for _, d in due if d["channel"] == "email"]
+    recipients = repo.recipients_of(uow, [d["message_id"] for d in emails]) if emails else {}
+    with_html = [d["id"] for d in emails if messages[d["message_id"]]["content"].get("body_html")]
+    links = repo.links_of(uow, with_html) if with_html else {}
+    attempts = []
+    for timer, d in due:
+        message = messages[d["message_id"]]
+        html = message["content"].get("body_html") if d["channel"] == "email" else None
+        if html:
+            html = tracked_html(links.get(timer.key, []), html, public_base)
+        attempts.append(Attempt(timer, started[timer.key], message, recipients.get(d["message_id"], []), html,
+                                unknown=d["send_state"] == "sending"))
+    return attempts
+
+
+def settle(uow: UnitOfWork, results: list[tuple[Attempt, Outcome]], policy: domain.RetryPolicy) -> None:
+    rows = repo.deliveries_for_update(uow, [a.timer.key for a, _ in results])
+    sent, failed, retry, reports, finished = [], [], [], [], []
+    for attempt, outcome in results:
+        d = rows[attempt.timer.key]
+        if outcome.accepted:
+            sent.append({"id": d["id"], "send_state": "sent", "provider_ref": outcome.provider_ref,
+                         "accepted_at": uow.now, "last_error": None, "updated_at": uow.now})
+            reports.append((d, "sent", None))
+            finished.append(attempt.timer)
+        elif outcome.permanent or policy.gives_up_after(d["attempts"]):
+            reason = outcome.reason if outcome.permanent else \
+                f"gave up after {d['attempts']} attempts: {outcome.reason}"
+            failed.append({"id": d["id"], "send_state": "failed", "last_error": reason, "updated_at": uow.now})
+            bounced = outcome.permanent and d["channel"] == "email" and (outcome.reason or "").startswith("SMTP 5")
+            reports.append((d, "bounced" if bounced else "failed", reason))
+            finished.append(attempt.timer)
+        else:
+            retry.append({"id": d["id"], "send_state": "pending", "last_error": outcome.reason,
+                          "updated_at": uow.now})
+            delay = policy.delay_s(d["attempts"], random.random())
+            uow.schedule(SEND_TIMER, attempt.timer.key, uow.now + timedelta(seconds=delay), attempt.timer.payload)
+            metrics.NOTIFICATION_RETRIES.labels(d["provider"]).inc()
+    for batch in (sent, failed, retry):
+        repo.set_deliveries(uow, batch)
+    change_many(uow, reports)
+    uow.complete_timers(finished)

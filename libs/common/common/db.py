@@ -73,10 +73,17 @@ def json_dumps(value: Any) -> str:
     return serialization.dumps(value)
 
 
-OUTBOX_INSERT = text(
-    "insert into outbox (event_id, tenant_id, exchange, routing_key, body, headers)"
-    " values (:event_id, :tenant_id, :exchange, :routing_key, cast(:body as jsonb), cast(:headers as jsonb))"
-)
+def unnest(rows: list[dict], types: dict[str, str], alias: str = "r") -> tuple[str, dict]:
+    """Rows as one array parameter per column: ``select ... from <fragment>`` writes a batch in one
+    statement (executemany would send a Bind/Execute per row, which costs more than the row).
+    ``<alias>.n`` numbers the rows in their given order."""
+    columns = list(types)
+    fragment = "unnest(" + ", ".join(f"cast(:{alias}_{c} as {types[c]}[])" for c in columns) + ")"
+    params = {f"{alias}_{c}": [row[c] for row in rows] for c in columns}
+    return f"{fragment} with ordinality as {alias}({', '.join(columns)}, n)", params
+
+
+OUTBOX_COLUMNS = {"event_id": "uuid", "routing_key": "text", "body": "jsonb", "headers": "jsonb"}
 
 
 class TimerTakenOver(Exception):
@@ -104,8 +111,11 @@ class UnitOfWork:
         return self.conn.execute(statement, params or {})
 
     # ---- outbox ----------------------------------------------------------
-    def publish(self, data: BaseModel) -> EventEnvelope:
-        """Queue an event on this service's exchange; it leaves with the commit or not at all."""
+    def publish(self, data: BaseModel, principal: Principal | None = None) -> EventEnvelope:
+        """Queue an event on this service's exchange; it leaves with the commit or not at all.
+
+        ``principal``: whose action the event reports, when the transaction serves several
+        (group commit); by default the transaction's own."""
         if self.producer not in EVENT_PRODUCERS.get(data.event_type, ()):
             raise ValueError(f"{self.producer} is not a producer of {data.event_type}")
         envelope = EventEnvelope(
@@ -115,14 +125,13 @@ class UnitOfWork:
             occurred_at=self.now,
             data=data.model_dump(mode="json"),
         )
-        headers = self.principal.as_headers() if self.principal else {}
+        principal = principal or self.principal
+        headers = principal.as_headers() if principal else {}
         headers["nameko.tenant_id"] = self.tenant_id
         # Written in one round trip at commit (flush_outbox): a transaction announcing a
         # hundred deliveries would otherwise wait on a hundred inserts.
         self._outbox_rows.append({
             "event_id": envelope.event_id,
-            "tenant_id": self.tenant_id,
-            "exchange": f"{self.producer}.events",
             "routing_key": data.event_type,
             "body": envelope.model_dump_json(),
             "headers": json_dumps(headers),
@@ -133,19 +142,32 @@ class UnitOfWork:
     def flush_outbox(self) -> None:
         rows, self._outbox_rows = self._outbox_rows, []
         if rows:
-            self.conn.execute(OUTBOX_INSERT, rows)
+            source, params = unnest(rows, OUTBOX_COLUMNS)
+            self.conn.execute(
+                text(
+                    "insert into outbox (event_id, tenant_id, exchange, routing_key, body, headers)"
+                    f" select r.event_id, cast(:tenant as uuid), cast(:exchange as text), r.routing_key, r.body,"
+                    f" r.headers from {source} order by r.n"
+                ),
+                {"tenant": self.tenant_id, "exchange": f"{self.producer}.events", **params},
+            )
 
     # ---- inbox -----------------------------------------------------------
     def first_delivery(self, consumer: str, message_id: str) -> bool:
         """Record ``message_id`` as applied by ``consumer``; False if it already was."""
-        row = self.conn.execute(
+        return message_id in self.first_deliveries(consumer, [message_id])
+
+    def first_deliveries(self, consumer: str, message_ids: list[str]) -> set[str]:
+        """``first_delivery`` for many in one statement: the ids not applied before."""
+        rows = self.conn.execute(
             text(
-                "insert into inbox (consumer, message_id, tenant_id) values (:c, :m, :t)"
-                " on conflict do nothing returning 1"
+                "insert into inbox (consumer, message_id, tenant_id)"
+                " select cast(:c as text), m, cast(:t as uuid) from unnest(cast(:ms as text[])) m"
+                " on conflict do nothing returning message_id"
             ),
-            {"c": consumer, "m": message_id, "t": self.principal.tenant_id if self.principal else None},
-        ).first()
-        return row is not None
+            {"c": consumer, "ms": list(message_ids), "t": self.principal.tenant_id if self.principal else None},
+        ).all()
+        return {r[0] for r in rows}
 
     def begin_request(self, operation: str) -> tuple[bool, Any]:
         """Idempotent requests: claim the caller's idempotency key for ``operation``.
@@ -178,14 +200,26 @@ class UnitOfWork:
     # ---- durable timers ----------------------------------------------------
     def schedule(self, kind: str, key: str, due_at: datetime, payload: dict | None = None) -> None:
         """Create or move the timer ``(kind, key)`` of this tenant."""
+        self.schedule_many(kind, [(key, due_at, payload)])
+
+    def schedule_many(self, kind: str, timers: list[tuple[str, datetime, dict | None]]) -> None:
+        """``schedule`` for many ``(key, due_at, payload)`` in one round trip."""
+        latest = {key: (due_at, payload) for key, due_at, payload in timers}  # one row may change once
+        if not latest:
+            return
+        source, params = unnest(
+            [{"key": key, "due_at": due, "payload": json_dumps(payload or {})} for key, (due, payload) in latest.items()],
+            {"key": "text", "due_at": "timestamptz", "payload": "jsonb"},
+        )
         self.conn.execute(
             text(
-                "insert into timers (tenant_id, kind, key, due_at, payload) values (:t, :k, :key, :due, cast(:p as jsonb))"
+                "insert into timers (tenant_id, kind, key, due_at, payload)"
+                f" select cast(:t as uuid), cast(:k as text), r.key, r.due_at, r.payload from {source}"
                 " on conflict (tenant_id, kind, key) do update set due_at = excluded.due_at,"
                 " payload = excluded.payload, done_at = null, dead = false, attempts = 0,"
                 " claimed_until = null, claimed_by = null, last_error = null"
             ),
-            {"t": self.tenant_id, "k": kind, "key": key, "due": due_at, "p": json_dumps(payload or {})},
+            {"t": self.tenant_id, "k": kind, **params},
         )
 
     def cancel(self, kind: str, key: str) -> None:

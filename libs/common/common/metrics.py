@@ -13,6 +13,10 @@ OUTBOX_OLDEST_AGE = Gauge("followup_outbox_oldest_age_seconds", "Age of the olde
 OUTBOX_PUBLISHED = Counter("followup_outbox_published_total", "Outbox rows published", ["service"])
 TIMER_LAG = Gauge("followup_timer_lag_seconds", "now minus the oldest due, unfinished timer", ["service"])
 TIMERS_FIRED = Counter("followup_timers_fired_total", "Timers handled", ["service", "kind", "outcome"])
+GROUP_COMMIT_SIZE = Histogram(
+    "followup_group_commit_items", "Items applied per shared transaction (group commit)", ["combiner"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200),
+)
 DLQ_DEPTH = Gauge("followup_dlq_depth", "Messages waiting in a dead-letter queue", ["service", "queue"])
 DEAD_LETTERED = Counter("followup_dead_lettered_total", "Messages sent to a dead-letter queue", ["service", "queue"])
 RETRIED = Counter("followup_event_retries_total", "Event deliveries scheduled for retry", ["service", "queue"])

@@ -10,10 +10,12 @@ import uuid
 
 from common import metrics
 from common.contracts.notifications import DeliveryStatusChanged, NotificationRequested, SubjectRef
+from common.context import Principal
 from common.db import UnitOfWork
 from notifications import domain, repository as repo
 
 SEND_TIMER = "notifications.send"
+REQUESTS_CONSUMER = "notifications.requested"  # the inbox of requests, keyed by idempotency key
 PROVIDER_OF = {"email": "smtp", "sms": "twilio", "letter": "lob", "in_app": "in_app"}
 
 
@@ -55,8 +57,53 @@ def validate(req: NotificationRequested, content: dict) -> None:
         raise domain.Refused("SMS_TOO_LONG", f"an SMS body is at most {domain.MAX_SMS_CHARS} characters")
 
 
-def accept(uow: UnitOfWork, req: NotificationRequested) -> dict | None:
-    """Record the message and one delivery per recipient; schedule the sends. None if a repeat."""
+def accept_many(uow: UnitOfWork, requests: list[tuple[Principal, NotificationRequested]]) -> list[dict | None]:
+    """Record each request's message and one delivery per recipient, and schedule the sends.
+
+    Returns each request's message, None for a repeat of its idempotency key. Set-oriented: a
+    batch (group commit of concurrent consumers) costs a handful of statements whatever its size.
+    """
+    keys = [f"{uow.tenant_id}:{req.idempotency_key}" for _, req in requests]
+    fresh = uow.first_deliveries(REQUESTS_CONSUMER, keys)
+    planned, results = [], [None] * len(requests)
+    for i, ((principal, req), key) in enumerate(zip(requests, keys)):
+        if key in fresh:
+            fresh.discard(key)  # the same key twice in one batch: the second is a repeat
+            planned.append((i, principal, req, *_content(uow, req)))
+    messages = repo.insert_messages(uow, [(req, content) for _, _, req, content, _ in planned])
+    deliveries, events, links, timers, inbox = [], [], [], [], []
+    for i, principal, req, content, refused in planned:
+        message = results[i] = messages.get(req.idempotency_key)
+        if message is None:  # the same key from another producer or after the inbox was pruned
+            continue
+        for recipient in req.recipients:
+            state, provider, reason = "queued", PROVIDER_OF[req.channel], None
+            if refused is not None:
+                state, provider, reason = "failed", None, f"{refused.code}: {refused.reason}"
+            elif req.channel == "in_app":
+                state = "sent"
+            d = repo.new_delivery(uow, message["id"], req.channel, recipient, state, provider, reason)
+            deliveries.append(d)
+            events.append((d["id"], state, reason))
+            if state == "sent":
+                inbox.append((recipient.user_id, d["id"], req.kind, content.get("subject") or req.kind,
+                              content.get("body_text"), message["subject_ref"]))
+            elif state == "queued":
+                if req.channel == "email" and content.get("body_html"):
+                    links += tracking_links(uow, d["id"], content["body_html"])
+                timers.append((str(d["id"]), uow.now, {"message_id": str(message["id"])}))
+            announce(uow, message, d, state, reason, principal)
+    repo.insert_deliveries(uow, deliveries)  # first: the rest refer to them
+    repo.add_events(uow, events)
+    for item in inbox:
+        repo.add_inbox_item(uow, *item)
+    repo.add_links(uow, links)
+    uow.schedule_many(SEND_TIMER, timers)
+    return results
+
+
+def _content(uow: UnitOfWork, req: NotificationRequested) -> tuple[dict, domain.Refused | None]:
+    """What will be sent, or why nothing will be (recorded as a failed delivery, not an error)."""
     refused = None
     try:
         content = resolve_content(uow, req)
@@ -66,34 +113,13 @@ def accept(uow: UnitOfWork, req: NotificationRequested) -> dict | None:
     content["attachments"] = [a.model_dump() for a in req.attachments] if refused is None else []
     content["variables"] = req.variables
     content["postal_address"] = req.postal_address.model_dump() if req.postal_address else None
-    message = repo.insert_message(uow, req, content)
-    if message is None:  # the same key from another producer or after the inbox was pruned
-        return None
-    for recipient in req.recipients:
-        if refused is not None:
-            reason = f"{refused.code}: {refused.reason}"
-            d = repo.insert_delivery(uow, message["id"], req.channel, recipient, "failed", None, reason)
-            announce(uow, message, d, "failed", reason)
-            continue
-        provider = PROVIDER_OF[req.channel]
-        if req.channel == "in_app":
-            d = repo.insert_delivery(uow, message["id"], req.channel, recipient, "sent", provider)
-            repo.add_inbox_item(uow, recipient.user_id, d["id"], req.kind, content.get("subject") or req.kind,
-                                content.get("body_text"), message["subject_ref"])
-            announce(uow, message, d, "sent", None)
-            continue
-        d = repo.insert_delivery(uow, message["id"], req.channel, recipient, "queued", provider)
-        if req.channel == "email" and content.get("body_html"):
-            add_tracking(uow, d["id"], content["body_html"])
-        announce(uow, message, d, "queued", None)
-        uow.schedule(SEND_TIMER, str(d["id"]), uow.now, {"message_id": str(message["id"])})
-    return message
+    return content, refused
 
 
-def add_tracking(uow: UnitOfWork, delivery_id, html: str) -> None:
-    repo.add_link(uow, tracking_token(uow.tenant_id), delivery_id, None)  # the open pixel
-    for url in sorted(set(m.group(3) for m in domain.HREF_RE.finditer(html))):
-        repo.add_link(uow, tracking_token(uow.tenant_id), delivery_id, url)
+def tracking_links(uow: UnitOfWork, delivery_id, html: str) -> list[tuple[str, object, str | None]]:
+    """The open pixel's token, then one per distinct link of the HTML."""
+    urls = [None] + sorted(set(m.group(3) for m in domain.HREF_RE.finditer(html)))
+    return [(tracking_token(uow.tenant_id), delivery_id, url) for url in urls]
 
 
 def tracked_html(links: list[dict], html: str, public_base: str) -> str:
@@ -129,9 +155,10 @@ def change_many(uow: UnitOfWork, reports: list[tuple[dict, str, str | None]]) ->
     return changed
 
 
-def announce(uow: UnitOfWork, message: dict, delivery: dict, state: str, reason: str | None) -> None:
+def announce(uow: UnitOfWork, message: dict, delivery: dict, state: str, reason: str | None,
+             principal: Principal | None = None) -> None:
     metrics.NOTIFICATIONS.labels(delivery["channel"], state).inc()
-    uow.publish(DeliveryStatusChanged(
+    uow.publish(principal=principal, data=DeliveryStatusChanged(
         notification_id=message["id"], idempotency_key=message["idempotency_key"], kind=message["kind"],
         channel=delivery["channel"], recipient=delivery["recipient"], state=state, occurred_at=uow.now,
         reason=reason, subject_ref=SubjectRef(**message["subject_ref"]) if message["subject_ref"] else None,

@@ -5,7 +5,7 @@ import uuid
 
 from sqlalchemy import text
 
-from common.db import UnitOfWork, json_dumps
+from common.db import UnitOfWork, json_dumps, unnest
 
 
 def one(uow: UnitOfWork, sql: str, **params) -> dict | None:
@@ -44,35 +44,60 @@ def delete_template(uow: UnitOfWork, name: str) -> bool:
 
 # ---- messages and deliveries -------------------------------------------------------------------------
 
-def insert_message(uow: UnitOfWork, req, content: dict) -> dict:
-    return one(uow, """
+MESSAGE_COLUMNS = {"id": "uuid", "idempotency_key": "text", "kind": "text", "channel": "text", "sender": "jsonb",
+                   "content": "jsonb", "subject_ref": "jsonb", "registered": "boolean"}
+DELIVERY_COLUMNS = {"id": "uuid", "message_id": "uuid", "channel": "text", "recipient": "text", "role": "text",
+                    "user_id": "uuid", "state": "text", "reason": "text", "provider": "text", "send_state": "text"}
+# Columns that senders and callbacks change (set_deliveries), with their types.
+DELIVERY_UPDATES = {"state": "text", "reason": "text", "updated_at": "timestamptz", "send_state": "text",
+                    "provider_ref": "text", "accepted_at": "timestamptz", "last_error": "text"}
+
+
+def insert_messages(uow: UnitOfWork, items: list[tuple]) -> dict:
+    """One row per (request, content); returns the inserted ones by idempotency key (a key already
+    there, from another producer or after the inbox was pruned, inserts nothing)."""
+    if not items:
+        return {}
+    rows = [{"id": uuid.uuid4(), "tenant_id": uow.tenant_id, "idempotency_key": req.idempotency_key,
+             "kind": req.kind, "channel": req.channel, "sender": req.sender.model_dump(mode="json") if req.sender
+             else None, "content": content, "registered": req.registered, "created_at": uow.now,
+             "subject_ref": req.subject_ref.model_dump(mode="json") if req.subject_ref else None}
+            for req, content in items]
+    source, params = unnest([{**r, "sender": _json_or_null(r["sender"]), "content": json_dumps(r["content"]),
+                              "subject_ref": _json_or_null(r["subject_ref"])} for r in rows], MESSAGE_COLUMNS)
+    inserted = uow.execute(text(f"""
         insert into messages (id, tenant_id, idempotency_key, kind, channel, sender, content, subject_ref,
                               registered, created_at)
-        values (:id, :t, :key, :kind, :channel, cast(:sender as jsonb), cast(:content as jsonb),
-                cast(:subject_ref as jsonb), :registered, :now)
+        select r.id, cast(:t as uuid), r.idempotency_key, r.kind, r.channel, r.sender, r.content, r.subject_ref, r.registered, :now
+        from {source}
         on conflict (tenant_id, idempotency_key) do nothing
-        returning *""", id=uuid.uuid4(), t=uow.tenant_id, key=req.idempotency_key, kind=req.kind,
-               channel=req.channel, sender=json_dumps(req.sender.model_dump(mode="json") if req.sender else None),
-               content=json_dumps(content), registered=req.registered, now=uow.now,
-               subject_ref=json_dumps(req.subject_ref.model_dump(mode="json") if req.subject_ref else None))
+        returning id"""), {"t": uow.tenant_id, "now": uow.now, **params}).scalars().all()
+    ids = set(inserted)
+    return {r["idempotency_key"]: r for r in rows if r["id"] in ids}
 
 
-def insert_delivery(uow: UnitOfWork, message_id, channel: str, recipient, state: str, provider: str | None,
-                    reason: str | None = None) -> dict:
-    row = one(uow, """
-        insert into deliveries (id, tenant_id, message_id, channel, recipient, role, user_id, state, reason,
-                                updated_at, provider, send_state)
-        values (:id, :t, :m, :channel, :recipient, :role, :user_id, :state, :reason, :now, :provider,
-                case when :state = 'queued' then 'pending' when :state = 'failed' then 'failed' else 'sent' end)
-        returning *""", id=uuid.uuid4(), t=uow.tenant_id, m=message_id, channel=channel,
-              recipient=recipient.address, role=recipient.role, user_id=recipient.user_id, state=state,
-              reason=reason, now=uow.now, provider=provider)
-    add_event(uow, row["id"], state, reason)
-    return row
+def _json_or_null(value) -> str | None:
+    return None if value is None else json_dumps(value)
 
 
-def add_event(uow: UnitOfWork, delivery_id, state: str, reason: str | None) -> None:
-    add_events(uow, [(delivery_id, state, reason)])
+def new_delivery(uow: UnitOfWork, message_id, channel: str, recipient, state: str, provider: str | None,
+                 reason: str | None = None) -> dict:
+    """A delivery row as ``insert_deliveries`` writes it (send_state follows the E2 state)."""
+    return {"id": uuid.uuid4(), "tenant_id": uow.tenant_id, "message_id": message_id, "channel": channel,
+            "recipient": recipient.address, "role": recipient.role, "user_id": recipient.user_id, "state": state,
+            "reason": reason, "updated_at": uow.now, "provider": provider, "attempts": 0,
+            "send_state": {"queued": "pending", "failed": "failed"}.get(state, "sent")}
+
+
+def insert_deliveries(uow: UnitOfWork, rows: list[dict]) -> None:
+    if rows:
+        source, params = unnest(rows, DELIVERY_COLUMNS)
+        uow.execute(text(f"""
+            insert into deliveries (id, tenant_id, message_id, channel, recipient, role, user_id, state, reason,
+                                    updated_at, provider, send_state)
+            select r.id, cast(:t as uuid), r.message_id, r.channel, r.recipient, r.role, r.user_id, r.state, r.reason, :now,
+                   r.provider, r.send_state
+            from {source}"""), {"t": uow.tenant_id, "now": uow.now, **params})
 
 
 def get_delivery(uow: UnitOfWork, delivery_id, lock: bool = False) -> dict | None:
@@ -112,16 +137,22 @@ def start_attempts(uow: UnitOfWork, ids: list) -> dict:
 
 
 def set_deliveries(uow: UnitOfWork, rows: list[dict]) -> None:
-    """The same columns set on many deliveries (one round trip); each dict has ``id`` and the values."""
+    """The same columns set on many deliveries in one statement; each dict has ``id`` and the values."""
     if rows:
-        sets = ", ".join(f"{k} = :{k}" for k in rows[0] if k != "id")
-        uow.execute(text(f"update deliveries set {sets} where id = :id"), rows)
+        columns = [k for k in rows[0] if k != "id"]
+        source, params = unnest(rows, {"id": "uuid", **{k: DELIVERY_UPDATES[k] for k in columns}}, alias="v")
+        sets = ", ".join(f"{k} = v.{k}" for k in columns)
+        uow.execute(text(f"update deliveries d set {sets} from {source} where d.id = v.id"), params)
 
 
 def add_events(uow: UnitOfWork, events: list[tuple]) -> None:
-    uow.execute(text("insert into delivery_events (tenant_id, delivery_id, state, reason, occurred_at)"
-                     " values (:t, :d, :s, :r, :now)"),
-                [{"t": uow.tenant_id, "d": d, "s": s, "r": r, "now": uow.now} for d, s, r in events])
+    """(delivery id, state, reason) each, in the order they happened."""
+    if events:
+        source, params = unnest([{"d": d, "s": s, "r": r} for d, s, r in events],
+                                {"d": "uuid", "s": "text", "r": "text"}, alias="e")
+        uow.execute(text("insert into delivery_events (tenant_id, delivery_id, state, reason, occurred_at)"
+                         f" select cast(:t as uuid), e.d, e.s, e.r, :now from {source} order by e.n"),
+                    {"t": uow.tenant_id, "now": uow.now, **params})
 
 
 def get_message(uow: UnitOfWork, message_id) -> dict | None:
@@ -147,9 +178,12 @@ def deliveries_of_key(uow: UnitOfWork, key: str) -> tuple[dict | None, list[dict
 
 # ---- tracking -----------------------------------------------------------------------------------------
 
-def add_link(uow: UnitOfWork, token: str, delivery_id, url: str | None) -> None:
-    uow.execute(text("insert into tracking_links (token, tenant_id, delivery_id, url) values (:k, :t, :d, :u)"),
-                {"k": token, "t": uow.tenant_id, "d": delivery_id, "u": url})
+def add_links(uow: UnitOfWork, links: list[tuple]) -> None:
+    if links:
+        source, params = unnest([{"k": token, "d": d, "u": url} for token, d, url in links],
+                                {"k": "text", "d": "uuid", "u": "text"}, alias="l")
+        uow.execute(text(f"insert into tracking_links (token, tenant_id, delivery_id, url) select l.k, cast(:t as uuid), l.d, l.u"
+                         f" from {source}"), {"t": uow.tenant_id, **params})
 
 
 def links_of(uow: UnitOfWork, delivery_ids: list) -> dict:

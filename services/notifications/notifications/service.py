@@ -17,6 +17,7 @@ from common import metrics
 from common.context import CallerContext
 from common.errors import NotFound, ValidationFailed
 from common.events import receive, reliable_event_handler
+from common.group_commit import GroupCommit
 from common.observability import PlatformEndpoints
 from common.rpc import rpc
 from common.store import DatabaseProvider
@@ -46,6 +47,7 @@ class NotificationsService(PlatformEndpoints):
     smtp = Smtp()
     providers = Providers()
     limits = RateLimits()
+    requests = GroupCommit(flows.accept_many)
 
     # ---- requests from other services (one consumer per producer, same code) -----------------------
     @reliable_event_handler("tasks", "notification_requested")
@@ -61,13 +63,11 @@ class NotificationsService(PlatformEndpoints):
         self._accept("orders", body)
 
     def _accept(self, producer: str, body: dict) -> None:
+        # Keyed by the request's idempotency key, not the event id: a producer that retries
+        # with a new event for the same request sends nothing either. Concurrent requests share
+        # one transaction (group commit); this returns, and the event is acked, once it committed.
         _, req = receive(producer, body, self.caller)
-        with self.db.transaction(self.caller) as uow:
-            # Keyed by the request's idempotency key, not the event id: a producer that retries
-            # with a new event for the same request sends nothing either.
-            if not uow.first_delivery("notifications.requested", f"{uow.tenant_id}:{req.idempotency_key}"):
-                return
-            flows.accept(uow, req)
+        self.requests.submit(self.caller, req)
 
     # ---- sending (durable timers, a batch per worker) ---------------------------------------------------
     @due_timer(flows.SEND_TIMER, batch=SETTINGS.send_batch_size)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
+import amqp
 from kombu import Connection, Exchange
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -31,53 +32,92 @@ PURGE = text("delete from outbox where published_at < now() - make_interval(secs
 
 
 class ConfirmingPublisher:
-    """A kombu connection with publisher confirms, reopened after any failure."""
+    """Publishes with publisher confirms over one connection, reopened after any failure."""
 
-    def __init__(self, amqp_uri: str):
+    def __init__(self, amqp_uri: str, confirm_timeout_s: float = 30.0):
         self.amqp_uri = amqp_uri
+        self.confirm_timeout_s = confirm_timeout_s
         self._conn: Connection | None = None
-        self._producer = None
+        self._channel: _ConfirmedChannel | None = None
 
-    def _producer_or_connect(self):
-        if self._producer is None:
-            conn = Connection(self.amqp_uri, transport_options={"confirm_publish": True}, connect_timeout=5)
+    def _connect(self) -> "_ConfirmedChannel":
+        if self._channel is None:
+            conn = Connection(self.amqp_uri, connect_timeout=5)
             conn.ensure_connection(max_retries=1)
             self._conn = conn
-            self._producer = conn.Producer(serializer=None)
-        return self._producer
+            self._channel = _ConfirmedChannel(conn.default_channel)
+        return self._channel
 
     def publish(self, exchange: str, routing_key: str, body: str, headers: dict, message_id: str,
                 expiration: float | None = None) -> None:
+        self.publish_many([(exchange, routing_key, body, headers, message_id)], expiration)
+
+    def publish_many(self, messages: list[tuple[str, str, str, dict, str]], expiration: float | None = None) -> None:
+        """(exchange, routing_key, body, headers, message_id) each; returns once the broker confirmed
+        them all. One wait for the lot: confirming one by one costs a round trip per message."""
         try:
-            producer = self._producer_or_connect()
-            producer.publish(
-                body,
-                exchange=exchange,
-                routing_key=routing_key,
-                headers=headers,
-                content_type="application/json",
-                content_encoding="utf-8",
-                delivery_mode=2,
-                message_id=message_id,
-                expiration=expiration,
-                retry=False,
-            )
+            self._connect().publish_all(messages, self._conn.connection, self.confirm_timeout_s, expiration)
         except Exception:
             self.close()
             raise
 
     def declare(self, *entities) -> None:
-        self._producer_or_connect()
+        channel = self._connect().channel
         for entity in entities:
-            entity(self._conn.default_channel).declare()
+            entity(channel).declare()
 
     def close(self) -> None:
-        conn, self._conn, self._producer = self._conn, None, None
+        conn, self._conn, self._channel = self._conn, None, None
         if conn is not None:
             try:
                 conn.release()
             except Exception:  # the socket is usually already gone
                 pass
+
+
+class _ConfirmedChannel:
+    """An AMQP channel in confirm mode that tracks which of its delivery tags the broker confirmed."""
+
+    def __init__(self, channel):
+        self.channel = channel
+        self.channel.confirm_select()
+        self.published = 0  # delivery tags are 1, 2, ... per channel
+        self.unconfirmed: set[int] = set()
+        self.refused = False
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
+
+    def _settle(self, tag: int, multiple: bool) -> None:
+        if multiple:
+            self.unconfirmed = {t for t in self.unconfirmed if t > tag}
+        else:
+            self.unconfirmed.discard(tag)
+
+    def _on_ack(self, tag, multiple):
+        self._settle(tag, multiple)
+
+    def _on_nack(self, tag, multiple):
+        self.refused = True
+        self._settle(tag, multiple)
+
+    def publish_all(self, messages, connection, timeout_s: float, expiration: float | None = None) -> None:
+        properties = {"expiration": str(int(expiration * 1000))} if expiration is not None else {}
+        for exchange, routing_key, body, headers, message_id in messages:
+            self.channel.basic_publish(
+                amqp.Message(body, content_type="application/json", content_encoding="utf-8", delivery_mode=2,
+                             message_id=message_id, application_headers=headers, **properties),
+                exchange=exchange, routing_key=routing_key,
+            )
+            self.published += 1
+            self.unconfirmed.add(self.published)
+        deadline = time.monotonic() + timeout_s
+        while self.unconfirmed:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{len(self.unconfirmed)} messages not confirmed in {timeout_s} s")
+            connection.drain_events(timeout=remaining)
+        if self.refused:
+            raise RuntimeError("the broker refused (nacked) a message")
 
 
 class OutboxRelay:
@@ -101,10 +141,9 @@ class OutboxRelay:
             rows = conn.execute(CLAIM, {"n": self.batch_size}).all()
             if not rows:
                 return 0
-            for row in rows:
-                self.publisher.publish(
-                    row.exchange, row.routing_key, json_dumps(row.body), row.headers, str(row.event_id)
-                )
+            self.publisher.publish_many(
+                [(row.exchange, row.routing_key, json_dumps(row.body), row.headers, str(row.event_id)) for row in rows]
+            )
             conn.execute(MARK, {"ids": [r.id for r in rows]})
         metrics.OUTBOX_PUBLISHED.labels(self.service_name).inc(len(rows))
         return len(rows)

@@ -50,7 +50,9 @@ def make_engine(url: str, *, schema: str, pool_size: int, statement_timeout_ms: 
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=5,
-        pool_pre_ping=True,  # a restarted PostgreSQL leaves dead sockets in the pool
+        # No ping on checkout (a round trip per transaction): Database.transaction retries its first
+        # statement once on a fresh connection when a pooled socket died with a PostgreSQL restart.
+        pool_pre_ping=False,
         pool_recycle=1800,
         connect_args={
             "connect_timeout": 3,
@@ -84,6 +86,16 @@ def unnest(rows: list[dict], types: dict[str, str], alias: str = "r") -> tuple[s
 
 
 OUTBOX_COLUMNS = {"event_id": "uuid", "routing_key": "text", "body": "jsonb", "headers": "jsonb"}
+
+
+SET_TENANT = text("select set_config('app.tenant_id', :t, true)")
+
+
+def _quietly(action) -> None:
+    try:
+        action()
+    except Exception:  # the connection is already gone; the pool discards it
+        pass
 
 
 class TimerTakenOver(Exception):
@@ -269,20 +281,39 @@ class Database:
     @contextmanager
     def transaction(self, principal: Principal | None) -> Iterator[UnitOfWork]:
         try:
-            with self.engine.begin() as conn:
-                if principal is not None:
-                    conn.execute(
-                        text("select set_config('app.tenant_id', :t, true)"), {"t": principal.tenant_id}
-                    )
+            conn = self._begin(principal)
+            try:
                 uow = UnitOfWork(conn, principal, self.producer, self.clock())
                 yield uow
                 uow.flush_outbox()
+                conn.commit()
+            except BaseException:
+                _quietly(conn.rollback)
+                raise
+            finally:
+                _quietly(conn.close)
         except Exception as exc:
             if is_unavailable(exc):
                 raise ServiceUnavailable("the database is unavailable", code="DATABASE_UNAVAILABLE") from exc
             raise
         if uow.published and self.on_commit is not None:
             self.on_commit()
+
+    def _begin(self, principal: Principal | None) -> Connection:
+        """A connection in a transaction, its tenant set. A socket that died with a PostgreSQL restart
+        fails on this first statement (and SQLAlchemy then renews the whole pool): nothing has happened
+        yet, so it is retried once on a fresh connection."""
+        for attempt in (1, 2):
+            conn = self.engine.connect()
+            try:
+                conn.begin()
+                conn.execute(SET_TENANT, {"t": principal.tenant_id if principal else ""})
+                return conn
+            except sa_exc.DBAPIError as exc:
+                _quietly(conn.close)
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
 
     @contextmanager
     def timer_transaction(self, principal: Principal, timer) -> Iterator[UnitOfWork]:

@@ -23,7 +23,9 @@ def _email(api, key=None, **kw):
             "content": {"subject": "Your invoice", "body_text": "Please pay."}, **kw}
 
 
-def test_D5_E2_email_from_the_user_with_cc_bcc_opened_clicked_then_bounce_reported(system, api):
+def test_D5_E2_email_from_the_user_with_cc_bcc_opened_clicked_then_bounce_reported(system):
+    api = system.api()  # a tenant of its own: it declares its sender domain
+    assert api.put("/v1/sender-identities/acme.example", json={}).status_code == 200
     sink = Sink(system)
     observer = observe(system.infra.amqp_uri, "notifications", "delivery_status_changed")
     key = uuid.uuid4().hex
@@ -84,6 +86,46 @@ def test_D5_E2_email_from_the_user_with_cc_bcc_opened_clicked_then_bounce_report
     bounce = next(m for m, _ in events if m["data"]["state"] == "bounced")
     assert bounce["data"]["subject_ref"]["customer_id"] == customer_id
     assert bounce["data"]["idempotency_key"] == key and bounce["data"]["reason"] == "550 5.1.1 mailbox unknown"
+
+
+def test_E1_sender_identities_from_line_reply_to_and_bad_input(system):
+    api = system.api()
+    sink = Sink(system)
+    for address, body, code in [("not a domain", {}, "INVALID_ADDRESS"),
+                                 ("acme.example", {"default": True}, "DEFAULT_NEEDS_MAILBOX"),
+                                 ("acme.example", {"default": "yes please"}, "VALIDATION_ERROR")]:
+        resp = api.put(f"/v1/sender-identities/{address}", json=body)
+        assert resp.status_code == 422 and resp.json()["error"]["code"] == code, resp.text
+    member = api.user("member")
+    assert member.put("/v1/sender-identities/acme.example", json={}).status_code == 403
+    assert api.get("/v1/sender-identities").json()["items"] == []  # refused requests saved nothing
+
+    assert api.put("/v1/sender-identities/Acme.Example", json={}).status_code == 200
+    saved = api.put("/v1/sender-identities/billing@collect.example",
+                    json={"display_name": "Acme Collections", "default": True})
+    assert saved.status_code == 200 and saved.json()["is_default"] is True
+    assert [(i["address"], i["is_default"]) for i in api.get("/v1/sender-identities").json()["items"]] == [
+        ("acme.example", False), ("billing@collect.example", True)]
+
+    def send(sender, rcpt):
+        request_notification(system, api.tenant_id, **_email(api, sender=sender,
+                                                             recipients=[{"address": rcpt, "role": "to"}]))
+        return wait_for(lambda: sink.messages(rcpt=rcpt))[0]
+
+    own = send({"user_id": api.user_id, "email": "ann.owner@acme.example", "name": "Ann Owner"},
+               f"{uuid.uuid4().hex[:8]}@dupont.example")
+    assert own["from"] == "Ann Owner <ann.owner@acme.example>" and own["reply_to"] is None
+    outside = send({"user_id": api.user_id, "email": "bob@freemail.example", "name": "Bob Field"},
+                   f"{uuid.uuid4().hex[:8]}@dupont.example")
+    assert outside["from"] == "Bob Field <billing@collect.example>" and outside["reply_to"] == "bob@freemail.example"
+    system_mail = send(None, f"{uuid.uuid4().hex[:8]}@dupont.example")
+    assert system_mail["from"] == "Acme Collections <billing@collect.example>" and system_mail["reply_to"] is None
+
+    assert api.delete("/v1/sender-identities/acme.example").status_code == 204
+    assert api.delete("/v1/sender-identities/acme.example").status_code == 404
+    after = send({"user_id": api.user_id, "email": "ann.owner@acme.example", "name": "Ann Owner"},
+                 f"{uuid.uuid4().hex[:8]}@dupont.example")
+    assert after["from"] == "Ann Owner <billing@collect.example>" and after["reply_to"] == "ann.owner@acme.example"
 
 
 def test_D6_D8_sms_and_letter_through_the_stub_provider_with_delivered_failed_returned(system, api):

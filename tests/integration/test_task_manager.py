@@ -144,7 +144,8 @@ def test_A4_D5_completing_an_email_sends_it_once_as_the_acting_user_and_shows_de
     from .notify import Sink
     mail = wait_for(lambda: Sink(system).messages(rcpt="ap@customer.example"), 60)
     assert len(mail) == 1 and api.tenant["api_key"] not in str(mail)
-    assert request["sender"]["email"] in mail[0]["from"] and "boss@customer.example" in mail[0]["cc"]
+    # The tenant declared no sender identity: from the platform under the user's name, Reply-To the user.
+    assert mail[0]["reply_to"] == request["sender"]["email"] and "boss@customer.example" in mail[0]["cc"]
     assert mail[0]["subject"] == "Invoice" and mail[0]["body_text"].strip().startswith("Hi")
     # Delivery states come back per recipient (E2): the action shows them and so does the timeline.
     states = lambda: {(d["recipient"], d["state"]) for d in api.get(f"/v1/actions/{action['id']}").json()["delivery"]}

@@ -104,6 +104,46 @@ def check_address(channel: str, address: str) -> None:
         raise Refused("INVALID_ADDRESS", f"not an E.164 phone number: {address!r}")
 
 
+# ---- sender identities (per tenant) -----------------------------------------------------------------
+
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def sender_identity(address: str, default: bool) -> str:
+    """A tenant's sender identity, normalised: a whole domain ("acme.example") or one mailbox
+    ("billing@acme.example"). The default one, used for senders outside them, must be a mailbox."""
+    normal = address.strip().lower()
+    if "@" in normal:
+        if not valid_email(normal):
+            raise Refused("INVALID_ADDRESS", f"not an email address: {address!r}")
+    elif not DOMAIN_RE.match(normal):
+        raise Refused("INVALID_ADDRESS", f"neither a domain nor an email address: {address!r}")
+    elif default:
+        raise Refused("DEFAULT_NEEDS_MAILBOX", "the default sender identity must be a mailbox, not a domain")
+    return normal
+
+
+@dataclass(frozen=True)
+class FromLine:
+    name: str | None
+    address: str
+    reply_to: str | None
+
+
+def choose_from(sender: dict | None, identities: list[dict], platform_default: str) -> FromLine:
+    """Who an email is from. Mail leaves only from addresses the tenant declared its own (where its
+    SPF and DKIM are set up), or receivers are right to treat it as spoofed: a sender on a declared
+    domain or mailbox sends as themself; anyone else through the tenant's default identity (else the
+    platform's), under their own name and with Reply-To them, so answers still reach them."""
+    email, name = (sender or {}).get("email"), (sender or {}).get("name")
+    declared = {i["address"] for i in identities}
+    if email and (email.lower() in declared or email.lower().rpartition("@")[2] in declared):
+        return FromLine(name, email, None)
+    default = next((i for i in identities if i["is_default"]), None)
+    return FromLine(name or (default or {}).get("display_name"), default["address"] if default else platform_default,
+                    email)
+
+
 def attachment_bytes(attachments: list[tuple[str, str]]) -> list[bytes]:
     """Decode (filename, base64) pairs; refuse undecodable or, together, oversize attachments."""
     decoded, total = [], 0

@@ -42,6 +42,29 @@ def delete_template(uow: UnitOfWork, name: str) -> bool:
     return one(uow, "delete from templates where name = :n returning 1", n=name) is not None
 
 
+# ---- sender identities --------------------------------------------------------------------------------
+
+def list_identities(uow: UnitOfWork) -> list[dict]:
+    return all_(uow, "select address, display_name, is_default, updated_at from sender_identities order by address")
+
+
+def upsert_identity(uow: UnitOfWork, address: str, display_name: str | None, is_default: bool) -> dict:
+    if is_default:  # one default per tenant: the new one replaces the old
+        uow.execute(text("update sender_identities set is_default = false where is_default and address <> :a"),
+                    {"a": address})
+    return one(uow, """
+        insert into sender_identities (tenant_id, address, display_name, is_default, updated_at)
+        values (:t, :a, :n, :d, :now)
+        on conflict (tenant_id, address) do update set display_name = excluded.display_name,
+            is_default = excluded.is_default, updated_at = excluded.updated_at
+        returning address, display_name, is_default, updated_at""",
+               t=uow.tenant_id, a=address, n=display_name, d=is_default, now=uow.now)
+
+
+def delete_identity(uow: UnitOfWork, address: str) -> bool:
+    return one(uow, "delete from sender_identities where address = :a returning 1", a=address) is not None
+
+
 # ---- messages and deliveries -------------------------------------------------------------------------
 
 MESSAGE_COLUMNS = {"id": "uuid", "idempotency_key": "text", "kind": "text", "channel": "text", "sender": "jsonb",

@@ -27,10 +27,12 @@ class Attempt:
     message: dict
     recipients: list[dict]  # every (recipient, role) of the message: an email names its To and Cc
     html: str | None  # the email's HTML with its tracking links in place
+    from_line: domain.FromLine | None  # an email's From and Reply-To (the tenant's sender identities)
     unknown: bool  # an earlier attempt's outcome is unknown: look it up before sending again
 
 
-def begin(uow: UnitOfWork, timers: list[DueTimer], rate_limits, public_base: str) -> list[Attempt]:
+def begin(uow: UnitOfWork, timers: list[DueTimer], rate_limits, public_base: str,
+          platform_from: str) -> list[Attempt]:
     rows = repo.deliveries_for_update(uow, [t.key for t in timers])
     finished, due = [], []
     for timer in timers:
@@ -52,14 +54,17 @@ def begin(uow: UnitOfWork, timers: list[DueTimer], rate_limits, public_base: str
     recipients = repo.recipients_of(uow, [d["message_id"] for d in emails]) if emails else {}
     with_html = [d["id"] for d in emails if messages[d["message_id"]]["content"].get("body_html")]
     links = repo.links_of(uow, with_html) if with_html else {}
+    identities = repo.list_identities(uow) if emails else []
     attempts = []
     for timer, d in due:
         message = messages[d["message_id"]]
-        html = message["content"].get("body_html") if d["channel"] == "email" else None
+        email = d["channel"] == "email"
+        html = message["content"].get("body_html") if email else None
         if html:
             html = tracked_html(links.get(timer.key, []), html, public_base)
+        from_line = domain.choose_from(message["sender"], identities, platform_from) if email else None
         attempts.append(Attempt(timer, started[timer.key], message, recipients.get(d["message_id"], []), html,
-                                unknown=d["send_state"] == "sending"))
+                                from_line, unknown=d["send_state"] == "sending"))
     return attempts
 
 

@@ -73,7 +73,7 @@ class NotificationsService(PlatformEndpoints):
     @due_timer(flows.SEND_TIMER, batch=SETTINGS.send_batch_size)
     def send_due(self, timers):
         with self.db.transaction(self.caller) as uow:
-            attempts = sending.begin(uow, timers, self.limits, SETTINGS.public_base_url)
+            attempts = sending.begin(uow, timers, self.limits, SETTINGS.public_base_url, SETTINGS.default_from)
         if not attempts:
             return
         # Concurrent provider calls; the SMTP pool bounds how many are on the wire at once.
@@ -111,11 +111,11 @@ class NotificationsService(PlatformEndpoints):
 
     def _email(self, attempt: sending.Attempt):
         d, message = attempt.delivery, attempt.message
-        content, sender = message["content"], message["sender"] or {}
+        content, sent_from = message["content"], attempt.from_line
         data = domain.attachment_bytes([(a["filename"], a["content_base64"]) for a in content["attachments"]])
         return compose(
             delivery_id=str(d["id"]), tenant_id=self.caller.tenant_id, domain=SETTINGS.message_id_domain,
-            from_addr=sender.get("email") or SETTINGS.default_from, from_name=sender.get("name"),
+            from_addr=sent_from.address, from_name=sent_from.name, reply_to=sent_from.reply_to,
             to=[r["recipient"] for r in attempt.recipients if r["role"] == "to"],
             cc=[r["recipient"] for r in attempt.recipients if r["role"] == "cc"],
             subject=content.get("subject") or "", body_text=content.get("body_text"), body_html=attempt.html,
@@ -177,6 +177,27 @@ class NotificationsService(PlatformEndpoints):
         with self.db.transaction(self.caller) as uow:
             if not repo.delete_template(uow, name):
                 raise NotFound("template not found", code="TEMPLATE_NOT_FOUND")
+
+    # ---- sender identities ----------------------------------------------------------------------------
+    @rpc
+    def save_sender_identity(self, address: str, payload: dict) -> dict:
+        try:
+            address = domain.sender_identity(address, bool(payload.get("default")))
+        except domain.Refused as exc:
+            raise ValidationFailed(exc.reason, code=exc.code) from None
+        with self.db.transaction(self.caller) as uow:
+            return _json(repo.upsert_identity(uow, address, payload.get("display_name"), bool(payload.get("default"))))
+
+    @rpc
+    def list_sender_identities(self) -> list[dict]:
+        with self.db.transaction(self.caller) as uow:
+            return [_json(r) for r in repo.list_identities(uow)]
+
+    @rpc
+    def delete_sender_identity(self, address: str) -> None:
+        with self.db.transaction(self.caller) as uow:
+            if not repo.delete_identity(uow, address.strip().lower()):
+                raise NotFound("no such sender identity", code="SENDER_IDENTITY_NOT_FOUND")
 
     # ---- in-app inbox (E5) ----------------------------------------------------------------------------
     @rpc

@@ -201,3 +201,52 @@ def test_a_dsn_names_the_original_message_and_the_failed_recipient():
     report = domain.parse_dsn(DSN)
     assert report.original_message_id == "<abc.def@followup.local>"
     assert report.recipients == [("ann@example.com", "bounced", "5.1.1 550 5.1.1 No such user")]
+
+
+# ---- sender identities (E1) ------------------------------------------------------------------------------
+
+IDENTITIES = [{"address": "acme.example", "display_name": None, "is_default": False},
+              {"address": "billing@collect.example", "display_name": "Acme Collections", "is_default": True}]
+
+
+@pytest.mark.parametrize("address, default, expected", [
+    ("Acme.Example", False, "acme.example"), (" billing@Collect.example ", True, "billing@collect.example"),
+    ("mail.acme.co.uk", False, "mail.acme.co.uk")])
+def test_E1_sender_identities_are_domains_or_mailboxes_normalised(address, default, expected):
+    assert domain.sender_identity(address, default) == expected
+
+
+@pytest.mark.parametrize("address, default, code", [
+    ("not a domain", False, "INVALID_ADDRESS"), ("acme", False, "INVALID_ADDRESS"), ("a@@b.example", False,
+                                                                                    "INVALID_ADDRESS"),
+    ("-acme.example", False, "INVALID_ADDRESS"), ("acme.example", True, "DEFAULT_NEEDS_MAILBOX")])
+def test_E1_bad_sender_identities_are_refused_with_a_code(address, default, code):
+    with pytest.raises(domain.Refused) as refused:
+        domain.sender_identity(address, default)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize("sender, expected", [
+    # on a declared domain, or the declared mailbox itself: as themself, no Reply-To
+    ({"email": "ann@acme.example", "name": "Ann"}, domain.FromLine("Ann", "ann@acme.example", None)),
+    ({"email": "Ann@ACME.example", "name": "Ann"}, domain.FromLine("Ann", "Ann@ACME.example", None)),
+    ({"email": "billing@collect.example", "name": None}, domain.FromLine(None, "billing@collect.example", None)),
+    # a subdomain or a look-alike is not the declared domain
+    ({"email": "ann@eu.acme.example", "name": "Ann"},
+     domain.FromLine("Ann", "billing@collect.example", "ann@eu.acme.example")),
+    ({"email": "ann@notacme.example", "name": None},
+     domain.FromLine("Acme Collections", "billing@collect.example", "ann@notacme.example")),
+    # no sender (a system message): the default identity under its own name
+    (None, domain.FromLine("Acme Collections", "billing@collect.example", None)),
+])
+def test_E1_from_line_follows_the_tenants_sender_identities(sender, expected):
+    assert domain.choose_from(sender, IDENTITIES, "no-reply@platform.example") == expected
+
+
+def test_E1_without_a_default_identity_mail_goes_from_the_platform_with_reply_to_the_sender():
+    declared_domain_only = IDENTITIES[:1]
+    assert domain.choose_from({"email": "bob@other.example", "name": "Bob"}, declared_domain_only,
+                              "no-reply@platform.example") == \
+        domain.FromLine("Bob", "no-reply@platform.example", "bob@other.example")
+    assert domain.choose_from({"email": "bob@other.example", "name": "Bob"}, [], "no-reply@platform.example") == \
+        domain.FromLine("Bob", "no-reply@platform.example", "bob@other.example")

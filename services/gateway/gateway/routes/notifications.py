@@ -153,6 +153,36 @@ async def delete_template(name: str, who: Caller = Depends(staff)):
     return Response(status_code=204)
 
 
+# ---- sender identities ---------------------------------------------------------------------------------
+
+class SenderIdentityBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(None, max_length=200, description="the name mail from it shows")
+    default: bool = Field(False, description="senders outside every identity send through this mailbox")
+
+
+@router.put("/sender-identities/{address}")
+async def put_sender_identity(address: str, body: SenderIdentityBody, who: Caller = Depends(staff)):
+    """Declare a domain (``acme.example``) or mailbox (``billing@acme.example``) the tenant sends from.
+    Users on it send email as themselves; others send through the default one, with Reply-To them."""
+    who.identity.require_role("admin")
+    return JSONResponse(await who.call("notifications", "save_sender_identity", address=address,
+                                       payload=body.model_dump()))
+
+
+@router.get("/sender-identities")
+async def list_sender_identities(who: Caller = Depends(staff)):
+    return JSONResponse({"items": await who.call("notifications", "list_sender_identities")})
+
+
+@router.delete("/sender-identities/{address}", status_code=204)
+async def delete_sender_identity(address: str, who: Caller = Depends(staff)):
+    who.identity.require_role("admin")
+    await who.call("notifications", "delete_sender_identity", address=address)
+    return Response(status_code=204)
+
+
 # ---- open pixel and click redirects (no auth) ----------------------------------------------------------
 
 def _token_principal(request: Request, token: str) -> Principal | None:

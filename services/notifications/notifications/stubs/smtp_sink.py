@@ -51,7 +51,8 @@ class Store:
         text = msg.get_body(("plain",))
         html = msg.get_body(("html",))
         return {"message_id": item["message_id"], "mail_from": item["mail_from"], "rcpt_tos": item["rcpt_tos"],
-                "from": msg.get("From"), "to": msg.get("To"), "cc": msg.get("Cc"), "bcc": msg.get("Bcc"),
+                "from": msg.get("From"), "reply_to": msg.get("Reply-To"), "to": msg.get("To"), "cc": msg.get("Cc"),
+                "bcc": msg.get("Bcc"),
                 "subject": msg.get("Subject"), "body_text": text.get_content() if text else None,
                 "body_html": html.get_content() if html else None,
                 "attachments": [{"filename": p.get_filename(), "size": len(p.get_content())}

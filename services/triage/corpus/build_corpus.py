@@ -24,9 +24,11 @@ most recently active one for an out-of-office reply, else none (a new task).
 Split: template-disjoint. Every template is either train-only or held-out-only, with all its renderings,
 so no held-out message shares its wording with a training message: the held-out part measures text the
 classifier has never seen, only slot values (drawn from the same pools) recur. Within each category about
-``HELDOUT_SHARE`` of the templates, at least one per language, go to held-out, drawn with a seeded RNG
-(``SPLIT_SEED``, fixed once, never tuned on results). The build fails unless held-out covers every
-category, language and channel, and training every category and language.
+``HELDOUT_SHARE`` of the templates (at least one per language where there are enough) go to held-out,
+drawn with a seeded RNG (``SPLIT_SEED``, fixed once, never tuned on results). The draw is made per batch
+of templates (``MESSAGES``, then ``MESSAGES_2`` and ``MESSAGES_3``, written later), so adding a batch never
+moves an existing template across the split. The build fails unless held-out covers every category,
+language and channel, and training every category and language.
 """
 from __future__ import annotations
 
@@ -767,6 +769,567 @@ MESSAGES: list[tuple[str, str, str, str, str | None, str]] = [
     ("other-fr-6", "other", "sms", "fr", None, "Bonjour, le livreur peut passer le {date} plutôt ? Merci. {name}"),
 ]
 
+# Second batch (its own split draw, see split_templates): new situations and wordings in every category and
+# language, two per (category, language).
+MESSAGES_2: list[tuple[str, str, str, str, str | None, str]] = [
+    # ---- promise_to_pay -------------------------------------------------------------------------
+    ("ptp-en-14", "promise_to_pay", "sms", "en", None,
+     "Morning. Money's tight till payday, I'll sort the {amount} on {date}. Sorry again {name}"),
+    ("ptp-en-15", "promise_to_pay", "email", "en", "Account {inv} - payment date",
+     "Hello,\n\nJust to let you know our bank loan is being released this week. As soon as it lands we'll "
+     "clear {inv}, at the latest by {date}. I'll email you the confirmation the same day.\n\nRegards,\n{name}\n"
+     "Operations Director, {company}"),
+    ("ptp-fr-7", "promise_to_pay", "call", "fr", None,
+     "Agent : Bonjour Madame, c'est au sujet du solde de la facture {inv}.\nCliente : Oui, je suis désolée, "
+     "j'attends le paiement d'un gros client. Je pourrai vous régler le {date}.\nAgent : Le montant complet ?\n"
+     "Cliente : Oui, les {amount}. Je m'y engage."),
+    ("ptp-fr-8", "promise_to_pay", "email", "fr", "Règlement en attente",
+     "Bonjour,\n\nNotre trésorerie sera de nouveau disponible en début de mois. Le virement de {amount} sera "
+     "donc passé le {date}, je vous enverrai l'avis dès qu'il sera fait.\n\nBien cordialement,\n{name}\n"
+     "{company}"),
+    ("ptp-de-6", "promise_to_pay", "email", "de", "Offene Posten",
+     "Hallo Frau Becker,\n\nleider hat sich die Zahlung verzögert, weil unser Geschäftsführer im Urlaub war. "
+     "Er ist ab Montag zurück und gibt die Überweisung über {amount} dann sofort frei, spätestens am "
+     "{date}.\n\nViele Grüße\n{name}"),
+    ("ptp-de-7", "promise_to_pay", "sms", "de", None,
+     "Moin, die {amount} kommen am {date}, ganz sicher. Bitte noch keine Mahnung schicken. {name}"),
+    ("ptp-es-6", "promise_to_pay", "call", "es", None,
+     "Agente: Buenas, le llamo de administración por la factura {inv}.\nCliente: Sí, mire, esta semana no "
+     "puedo, pero el {date} le ingreso los {amount}.\nAgente: ¿Me lo confirma?\nCliente: Confirmado, el {date} "
+     "lo tiene."),
+    ("ptp-es-7", "promise_to_pay", "email", "es", "Compromiso de pago {inv}",
+     "Buenas tardes:\n\nTras hablar con nuestro gerente, nos comprometemos a abonar la factura {inv} antes "
+     "del {date}. Rogamos disculpen las molestias.\n\nCordialmente,\n{name}\n{company}"),
+
+    # ---- payment_sent -----------------------------------------------------------------------------
+    ("paid-en-13", "payment_sent", "email", "en", "Paid via your portal",
+     "Hi there,\n\nI settled {inv} through your online payment portal by card this afternoon ({amount}). The "
+     "portal gave me confirmation number 55102. Can you mark it as paid on your side?\n\nThanks,\n{name}"),
+    ("paid-en-14", "payment_sent", "call", "en", None,
+     "Agent: Hi, it's accounts receivable, quick call about {inv}.\nCustomer: Oh, I sorted that out on "
+     "{date}. Did a bank transfer, the full {amount}.\nAgent: Right, it may not have been matched yet.\n"
+     "Customer: Probably because I forgot to put the invoice number as the reference, sorry."),
+    ("paid-fr-6", "payment_sent", "email", "fr", "Paiement facture {inv}",
+     "Madame, Monsieur,\n\nNous vous informons que la facture {inv} a été réglée par chèque n° 4471023, "
+     "expédié le {date}. Merci de bien vouloir vérifier sa bonne réception.\n\nVeuillez agréer nos "
+     "salutations distinguées,\n{name}\n{company}"),
+    ("paid-fr-7", "payment_sent", "sms", "fr", None,
+     "Bjr, virement fait hier soir pour la {inv} ({amount}). Vous devriez le voir demain. {name}"),
+    ("paid-de-7", "payment_sent", "email", "de", "Re: Mahnung",
+     "Guten Tag,\n\nwir verstehen Ihre Mahnung nicht: Der Betrag wurde bereits am {date} per Lastschrift von "
+     "unserem Konto abgebucht. Bitte gleichen Sie Ihre Buchhaltung ab.\n\nMfG\n{name}\n\nAm 16.11.2026 um "
+     "09:02 schrieb Buchhaltung <ar@followup.example>:\n> die Rechnung {inv} ist weiterhin offen."),
+    ("paid-de-8", "payment_sent", "sms", "de", None,
+     "Hab grad die {amount} für {inv} überwiesen. Beleg kommt per Mail. LG {name}"),
+    ("paid-es-6", "payment_sent", "call", "es", None,
+     "Agente: Hola, buenos días, llamo por la factura {inv}.\nCliente: Eso lo pagamos el {date}, por "
+     "transferencia. {amount}.\nAgente: No me consta todavía.\nCliente: Pues le reenvío el comprobante del "
+     "banco ahora mismo."),
+    ("paid-es-7", "payment_sent", "email", "es", "Pago realizado",
+     "Hola,\n\nOs confirmo que la factura {inv} quedó saldada el {date} mediante pago con tarjeta. Adjunto el "
+     "recibo.\n\nUn abrazo,\n{name}"),
+
+    # ---- dispute ---------------------------------------------------------------------------------
+    ("disp-en-12", "dispute", "email", "en", "VAT charged incorrectly on {inv}",
+     "Hello,\n\nYou've charged VAT on {inv}, but we gave you our EU VAT number and the supply should be "
+     "reverse-charged. We can't approve the invoice as it stands.\n\nBest regards,\n{name}\nFinance, {company}"),
+    ("disp-en-13", "dispute", "call", "en", None,
+     "Agent: Good morning, I'm calling about {inv}.\nCustomer: Ah, yes. We have an issue with that one. Only "
+     "12 of the 20 chairs were delivered, and two of those were scratched.\nAgent: So you'd like the invoice "
+     "adjusted?\nCustomer: I'd like to pay for what we actually received, nothing more."),
+    ("disp-fr-7", "dispute", "call", "fr", None,
+     "Agent : Bonjour, je vous contacte pour la facture {inv}.\nClient : Je vous arrête tout de suite, on n'a "
+     "jamais signé ce devis. Cette facture, on ne la doit pas.\nAgent : Vous contestez donc la prestation ?\n"
+     "Client : Exactement. Envoyez-moi le bon signé si vous l'avez."),
+    ("disp-fr-8", "dispute", "email", "fr", "Tarif non respecté",
+     "Bonjour,\n\nLe prix unitaire appliqué sur la facture {inv} est supérieur à celui de notre contrat-cadre. "
+     "Nous ne validerons cette facture qu'après correction du tarif.\n\nSalutations,\n{name}\nAcheteuse, "
+     "{company}"),
+    ("disp-de-6", "dispute", "sms", "de", None,
+     "Rechnung {inv} stimmt nicht, Lieferung kam 2 Wochen zu spät und halb kaputt. Zahlung erst nach Klärung. "
+     "{name}"),
+    ("disp-de-7", "dispute", "email", "de", "Beanstandung {inv}",
+     "Guten Tag,\n\ndie mit {inv} berechneten Arbeitsstunden wurden von uns nie abgezeichnet. Wir erkennen "
+     "diese Position nicht an und bitten um eine korrigierte Rechnung ohne diese Stunden.\n\nFreundliche "
+     "Grüße\n{name}\n{company}"),
+    ("disp-es-6", "dispute", "sms", "es", None,
+     "Oiga, la {inv} no es correcta, nos han cobrado el transporte y era gratis según la oferta. {name}"),
+    ("disp-es-7", "dispute", "email", "es", "Queja por factura {inv}",
+     "Estimados señores:\n\nLes escribo para manifestar nuestro desacuerdo con la factura {inv}. El servicio "
+     "de mantenimiento no se prestó en las fechas acordadas y la máquina sigue averiada. No procederemos al "
+     "pago hasta que se resuelva.\n\nAtentamente,\n{name}"),
+
+    # ---- invoice_request --------------------------------------------------------------------------
+    ("invreq-en-11", "invoice_request", "email", "en", "Proforma needed",
+     "Hi,\n\nBefore our bank will release the funds we need a proforma invoice or a signed copy of {inv} on "
+     "your letterhead. Could you send one across today?\n\nCheers,\n{name}"),
+    ("invreq-en-12", "invoice_request", "call", "en", None,
+     "Agent: Hello, I'm calling about your overdue account.\nCustomer: I'm happy to look into it but I need "
+     "the paperwork first. Can you email the invoices over? We switched systems and lost a few.\nAgent: Of "
+     "course, which address?\nCustomer: invoices@{domain}, thanks."),
+    ("invreq-fr-6", "invoice_request", "sms", "fr", None,
+     "Bonjour, je n'ai pas reçu la facture {inv}, vous pouvez me la transmettre svp ? {name}"),
+    ("invreq-fr-7", "invoice_request", "email", "fr", "Demande de facture détaillée",
+     "Bonjour,\n\nPour pouvoir passer la facture {inv} en paiement, notre contrôle de gestion a besoin d'une "
+     "version détaillée, ligne par ligne, avec les dates d'intervention. Pouvez-vous nous l'adresser ?\n\n"
+     "Merci,\n{name}"),
+    ("invreq-de-6", "invoice_request", "call", "de", None,
+     "Agent: Guten Tag, wir hatten Ihnen wegen der Rechnung {inv} geschrieben.\nKunde: Ja, aber die Rechnung "
+     "selbst habe ich nirgends. Schicken Sie mir die bitte noch mal per E-Mail?\nAgent: Selbstverständlich.\n"
+     "Kunde: An einkauf@{domain}, danke."),
+    ("invreq-de-7", "invoice_request", "email", "de", "Bitte Rechnung an neue Adresse",
+     "Hallo,\n\nwir haben eine zentrale Rechnungsadresse eingeführt. Könnten Sie die Rechnung {inv} bitte "
+     "erneut an rechnungseingang@{domain} senden? Per Post verschickte Rechnungen werden nicht mehr "
+     "bearbeitet.\n\nDanke\n{name}"),
+    ("invreq-es-6", "invoice_request", "sms", "es", None,
+     "Buenas, necesito la factura {inv} en PDF para pasarla a contabilidad. ¿Me la envían? {name}"),
+    ("invreq-es-7", "invoice_request", "email", "es", "Factura desglosada",
+     "Hola,\n\nNuestro departamento financiero necesita la factura {inv} desglosada por conceptos y con el "
+     "número de pedido. ¿Podrían hacernos llegar una nueva versión?\n\nGracias de antemano,\n{name}\n{company}"),
+
+    # ---- question ---------------------------------------------------------------------------------
+    ("q-en-11", "question", "email", "en", "Currency question",
+     "Hi,\n\nOur bank charges a lot for euro transfers. Is it possible to pay {inv} in pounds instead, and if "
+     "so what exchange rate would you use?\n\nThanks,\n{name}"),
+    ("q-en-12", "question", "call", "en", None,
+     "Agent: Accounts, good afternoon.\nCustomer: Hi, I'm new in the finance team at {company}. Could you tell "
+     "me how many invoices we've got open with you and what the total is?\nAgent: I can email you a summary.\n"
+     "Customer: Perfect."),
+    ("q-fr-6", "question", "email", "fr", "Question sur les pénalités",
+     "Bonjour,\n\nPouvez-vous m'expliquer à quoi correspondent les pénalités de retard qui apparaissent sur "
+     "notre relevé ? Comment sont-elles calculées ?\n\nMerci d'avance,\n{name}"),
+    ("q-fr-7", "question", "sms", "fr", None,
+     "Bonjour, on peut payer par carte bancaire chez vous ? Et à quel numéro ? {name}"),
+    ("q-de-7", "question", "call", "de", None,
+     "Agent: Guten Tag, Debitorenbuchhaltung.\nKunde: Hallo, eine Frage zu unserer Rechnung {inv}: Ist die "
+     "Mehrwertsteuer da schon drin, oder kommt die noch dazu?\nAgent: Ich prüfe das kurz.\nKunde: Danke. Und "
+     "wie lange ist unser Zahlungsziel?"),
+    ("q-de-8", "question", "sms", "de", None, "Hallo, kann man bei euch auch per PayPal zahlen? Gruß {name}"),
+    ("q-es-6", "question", "email", "es", "Duda sobre intereses",
+     "Buenos días,\n\nEn el último extracto aparecen intereses de demora. ¿Nos podrían explicar cómo se "
+     "calculan y desde qué fecha se aplican?\n\nUn saludo,\n{name}"),
+    ("q-es-7", "question", "call", "es", None,
+     "Agente: Administración, buenas tardes.\nCliente: Hola, llamo de {company}. ¿Me puede decir a qué número "
+     "de cuenta tengo que hacer el pago y qué concepto pongo?\nAgente: Se lo envío por correo.\nCliente: Vale, "
+     "gracias."),
+
+    # ---- out_of_office ----------------------------------------------------------------------------
+    ("ooo-en-10", "out_of_office", "email", "en", "Away: Re: {inv}",
+     "Hello, thanks for your message. I'm currently on a training course and back at my desk on {date}. I'll "
+     "deal with your email then.\n\nBest,\n{name}\n{company}"),
+    ("ooo-en-11", "out_of_office", "email", "en", "Automatic reply",
+     "Please note I have changed roles and this inbox is only checked weekly. For invoices and payments write "
+     "to ap@{domain}. This is an automatic message."),
+    ("ooo-fr-6", "out_of_office", "email", "fr", "Réponse automatique",
+     "Bonjour, merci pour votre message. Je suis actuellement en arrêt maladie. Je traiterai votre demande "
+     "dès mon retour, prévu le {date}. Cordialement"),
+    ("ooo-fr-7", "out_of_office", "email", "fr", "Fermeture annuelle",
+     "Madame, Monsieur,\n\nNos bureaux sont fermés pour congés annuels jusqu'au {date}. Votre message sera "
+     "traité à la réouverture.\n\nL'équipe {company}"),
+    ("ooo-de-6", "out_of_office", "email", "de", "Abwesenheit",
+     "Guten Tag, ich bin auf einer Messe und erst ab {date} wieder erreichbar. Ihre Nachricht lese ich nach "
+     "meiner Rückkehr. Freundliche Grüße, {name}"),
+    ("ooo-de-7", "out_of_office", "email", "de", "Automatische Antwort",
+     "Diese E-Mail-Adresse ist bis {date} nicht besetzt. Bitte wenden Sie sich in der Zwischenzeit an unsere "
+     "Zentrale unter info@{domain}. Dies ist eine automatisch generierte Nachricht."),
+    ("ooo-es-6", "out_of_office", "email", "es", "Ausente",
+     "Hola, me encuentro en un viaje de trabajo hasta el {date} con acceso muy limitado al correo. Responderé "
+     "a su mensaje a mi regreso. Saludos, {name}"),
+    ("ooo-es-7", "out_of_office", "email", "es", "Respuesta automática",
+     "Gracias por escribirnos. Este buzón no se revisa durante el periodo navideño. Volveremos a atenderle a "
+     "partir del {date}. Este es un mensaje generado automáticamente."),
+
+    # ---- wrong_contact ----------------------------------------------------------------------------
+    ("wrong-en-11", "wrong_contact", "call", "en", None,
+     "Agent: Hi, could I speak to the accounts payable manager at {company}?\nCustomer: Sorry, you've reached "
+     "the reception of a hotel. We get these calls a lot, I think your number is out of date.\nAgent: My "
+     "apologies."),
+    ("wrong-en-12", "wrong_contact", "email", "en", "Re: Statement of account",
+     "Hi,\n\nI'm a freelance designer who did one job for {company} two years ago. I'm not their employee and "
+     "can't do anything about their invoices. Please find the right person there.\n\n{name}"),
+    ("wrong-fr-7", "wrong_contact", "email", "fr", "Message reçu par erreur",
+     "Bonjour,\n\nJ'ai reçu ce courriel par erreur : je ne fais pas partie de la société {company}. Merci de "
+     "corriger l'adresse dans votre fichier client.\n\nCordialement,\n{name}"),
+    ("wrong-fr-8", "wrong_contact", "call", "fr", None,
+     "Agent : Bonjour, est-ce que je peux parler à {name} ?\nClient : Ah, {name} est partie à la retraite en "
+     "juin. Moi je m'occupe de l'accueil, je ne peux rien pour vous.\nAgent : Vous auriez le nom de la "
+     "personne qui la remplace ?\nClient : Non, désolé, rappelez le standard."),
+    ("wrong-de-6", "wrong_contact", "email", "de", "Irrläufer",
+     "Hallo,\n\nIhre E-Mail ist bei mir falsch gelandet. Ich bin Privatperson und habe mit {company} nichts "
+     "zu tun. Bitte prüfen Sie die Adresse.\n\nGruß"),
+    ("wrong-de-7", "wrong_contact", "call", "de", None,
+     "Agent: Guten Tag, ich hätte gern Frau Schulz aus der Buchhaltung.\nKunde: Frau Schulz ist seit dem "
+     "Sommer in Rente. Ich bin vom Lager und kann Ihnen da nicht helfen.\nAgent: Wer ist denn jetzt "
+     "zuständig?\nKunde: Keine Ahnung, versuchen Sie es über die Zentrale."),
+    ("wrong-es-6", "wrong_contact", "email", "es", "Correo recibido por error",
+     "Buenos días,\n\nHe recibido este correo por error. No tengo ninguna relación con {company} ni con esa "
+     "factura. Por favor, corrijan su base de datos.\n\nSaludos"),
+    ("wrong-es-7", "wrong_contact", "call", "es", None,
+     "Agente: Buenas tardes, ¿está el responsable de pagos de {company}?\nCliente: Aquí no es, esto es una "
+     "peluquería. Este número lo tenemos desde hace años.\nAgente: Perdone, debe de ser un error nuestro."),
+
+    # ---- unsubscribe ------------------------------------------------------------------------------
+    ("unsub-en-10", "unsubscribe", "email", "en", "Please stop",
+     "Hello,\n\nI never signed up to receive texts or emails from your company. Please take me off every list "
+     "you have and confirm that you've done so.\n\n{name}"),
+    ("unsub-en-11", "unsubscribe", "sms", "en", None, "STOP ALL MESSAGES"),
+    ("unsub-fr-6", "unsubscribe", "sms", "fr", None, "Merci de ne plus m'envoyer de SMS. STOP au 36180"),
+    ("unsub-fr-7", "unsubscribe", "email", "fr", "Opposition",
+     "Bonjour,\n\nJe m'oppose à toute nouvelle sollicitation de votre part, par courrier électronique comme "
+     "par téléphone. Veuillez effacer mes données.\n\n{name}"),
+    ("unsub-de-6", "unsubscribe", "sms", "de", None,
+     "Bitte keine Werbung und keine Erinnerungen mehr an diese Nummer. Danke."),
+    ("unsub-de-7", "unsubscribe", "email", "de", "Widerruf Einwilligung",
+     "Sehr geehrte Damen und Herren,\n\nhiermit widerrufe ich meine Einwilligung zum Erhalt von E-Mails und "
+     "SMS. Bitte bestätigen Sie mir die Löschung meiner Kontaktdaten.\n\n{name}"),
+    ("unsub-es-7", "unsubscribe", "sms", "es", None, "Quiero dejar de recibir estos mensajes. Baja por favor."),
+    ("unsub-es-8", "unsubscribe", "email", "es", "Solicitud de baja",
+     "Buenas tardes,\n\nLes pido que me eliminen de todas sus listas de correo. No he solicitado estas "
+     "comunicaciones y no quiero seguir recibiéndolas.\n\nGracias,\n{name}"),
+
+    # ---- other ------------------------------------------------------------------------------------
+    ("other-en-11", "other", "email", "en", "Price list 2027",
+     "Hi,\n\nCould you send me your updated price list for next year? We're planning our budget and want to "
+     "compare a few suppliers.\n\nThanks,\n{name}\nPurchasing, {company}"),
+    ("other-en-12", "other", "call", "en", None,
+     "Agent: Hello, accounts receivable.\nCustomer: Hi, it's {name} from {company}. Just calling to say the "
+     "new machine is working great, the engineer did a brilliant job.\nAgent: That's lovely to hear, I'll "
+     "pass it on."),
+    ("other-fr-7", "other", "email", "fr", "Invitation",
+     "Bonjour,\n\nNous organisons une journée portes ouvertes le {date} dans nos nouveaux locaux et serions "
+     "ravis de vous y accueillir.\n\nBien à vous,\n{name}\n{company}"),
+    ("other-fr-8", "other", "call", "fr", None,
+     "Agent : Bonjour, comptabilité, je vous écoute.\nClient : Bonjour, c'est pour réserver la salle de "
+     "formation le mois prochain, on m'a donné ce numéro.\nAgent : Ce n'est pas notre service, je vous "
+     "transfère à l'accueil."),
+    ("other-de-6", "other", "email", "de", "Kooperation",
+     "Guten Tag,\n\nwir würden gerne über eine mögliche Zusammenarbeit bei der Messe im Frühjahr sprechen. "
+     "Hätten Sie am {date} Zeit für ein kurzes Telefonat?\n\nBeste Grüße\n{name}"),
+    ("other-de-7", "other", "sms", "de", None,
+     "Hallo, der Fahrer steht vor dem Tor, aber keiner macht auf. Kann jemand runterkommen? {name}"),
+    ("other-es-6", "other", "email", "es", "Catálogo",
+     "Hola,\n\n¿Nos podrían enviar el catálogo actualizado con las novedades de este año? Estamos pensando en "
+     "ampliar el pedido.\n\nSaludos,\n{name}"),
+    ("other-es-7", "other", "sms", "es", None,
+     "Hola! Muchas gracias por el regalo de Navidad, todo el equipo lo ha disfrutado. {name}"),
+]
+
+# Third batch (its own split draw): three more per (category, language), again new situations and wordings.
+MESSAGES_3: list[tuple[str, str, str, str, str | None, str]] = [
+    # ---- promise_to_pay -------------------------------------------------------------------------
+    ("ptp-en-16", "promise_to_pay", "email", "en", "Re: Reminder {inv}",
+     "Hi,\n\nApologies, this slipped through while our bookkeeper was off sick. I've put {inv} on tomorrow's "
+     "payment batch, so you should see {amount} by {date}.\n\nThanks,\n{name}"),
+    ("ptp-en-17", "promise_to_pay", "call", "en", None,
+     "Agent: Hi, it's about the {amount} outstanding on {inv}.\nCustomer: Yeah... look, I can do half now-ish "
+     "and the rest on {date}. Is that alright?\nAgent: When exactly is the first half?\nCustomer: End of this "
+     "week. Definitely."),
+    ("ptp-en-18", "promise_to_pay", "sms", "en", None,
+     "Hi, {name} here. Card payment for {inv} will go through on {date} when the new account is open. Promise."),
+    ("ptp-fr-9", "promise_to_pay", "sms", "fr", None,
+     "Bonjour, je règlerai la facture {inv} dès réception de mon salaire, le {date}. Désolé pour le retard. "
+     "{name}"),
+    ("ptp-fr-10", "promise_to_pay", "email", "fr", "Échéancier proposé",
+     "Bonjour,\n\nComme convenu au téléphone, nous réglerons la facture {inv} en trois mensualités ; la "
+     "première, de {amount}, sera virée le {date}.\n\nCordialement,\n{name}\n{company}"),
+    ("ptp-fr-11", "promise_to_pay", "call", "fr", None,
+     "Agent : Bonjour Monsieur, je vous appelle pour la facture {inv}.\nClient : Oui, écoutez, le comptable "
+     "revient lundi, il fera le virement dans la foulée, au plus tard le {date}.\nAgent : Très bien, je note.\n"
+     "Client : Vous pouvez compter sur nous."),
+    ("ptp-de-8", "promise_to_pay", "email", "de", "Zahlungszusage {inv}",
+     "Sehr geehrte Damen und Herren,\n\nhiermit sagen wir Ihnen die Zahlung der Rechnung {inv} in Höhe von "
+     "{amount} bis zum {date} verbindlich zu.\n\nMit freundlichen Grüßen\n{name}\n{company}"),
+    ("ptp-de-9", "promise_to_pay", "call", "de", None,
+     "Agent: Guten Tag, es geht um die überfällige Rechnung {inv}.\nKunde: Ja, ich weiß. Ich kann Ihnen "
+     "{amount} am {date} überweisen, den Rest Anfang nächsten Monats.\nAgent: Passt, ich notiere das.\nKunde: "
+     "Danke für Ihr Verständnis."),
+    ("ptp-de-10", "promise_to_pay", "sms", "de", None,
+     "Hi, sorry, die Zahlung für {inv} verschiebt sich, kommt aber sicher bis {date}. {name}"),
+    ("ptp-es-8", "promise_to_pay", "sms", "es", None,
+     "Buenas, la {inv} la pago el {date} cuando cobre. Disculpa las molestias. {name}"),
+    ("ptp-es-9", "promise_to_pay", "email", "es", "Re: Factura pendiente {inv}",
+     "Hola,\n\nPerdonad el retraso, hemos tenido un problema con el banco. Haremos el ingreso de {amount} "
+     "como muy tarde el {date}.\n\nUn saludo,\n{name}"),
+    ("ptp-es-10", "promise_to_pay", "call", "es", None,
+     "Agente: Hola, llamo por el importe pendiente de la factura {inv}.\nCliente: Sí, sí, ya lo tengo en "
+     "cuenta. El {date} hacemos la transferencia sin falta.\nAgente: ¿Por los {amount}?\nCliente: Eso es, "
+     "todo junto."),
+
+    # ---- payment_sent -----------------------------------------------------------------------------
+    ("paid-en-15", "payment_sent", "email", "en", "Crossed in the post?",
+     "Hello,\n\nI think our payment and your reminder crossed. We transferred {amount} for {inv} on {date}; "
+     "the reference on the transfer was the invoice number.\n\nKind regards\n{name}"),
+    ("paid-en-16", "payment_sent", "sms", "en", None,
+     "{inv} paid in full this morning via the bank app. Ref is your invoice no. {name}"),
+    ("paid-en-17", "payment_sent", "call", "en", None,
+     "Agent: Hello, I'm calling regarding invoice {inv}.\nCustomer: We paid it already, I'm looking at the "
+     "bank statement right now. {amount} on {date}.\nAgent: Could you email that statement to us?\nCustomer: "
+     "Sure, give me five minutes."),
+    ("paid-fr-8", "payment_sent", "email", "fr", "Facture {inv} soldée",
+     "Bonjour,\n\nJe vous confirme que nous avons soldé la facture {inv} le {date} par virement SEPA de "
+     "{amount}. Merci de mettre à jour votre relance.\n\nBonne journée,\n{name}"),
+    ("paid-fr-9", "payment_sent", "call", "fr", None,
+     "Agent : Bonjour, c'est le service recouvrement au sujet de la facture {inv}.\nClient : On vous a payé "
+     "il y a dix jours ! Par chèque, {amount}.\nAgent : Nous ne l'avons pas encore encaissé.\nClient : Alors "
+     "il est peut-être perdu à la poste, vérifiez de votre côté."),
+    ("paid-fr-10", "payment_sent", "sms", "fr", None,
+     "Bonjour, paiement de la facture {inv} effectué aujourd'hui par CB sur votre site. Merci. {name}"),
+    ("paid-de-9", "payment_sent", "email", "de", "Überweisung erfolgt",
+     "Hallo,\n\ndie offene Rechnung {inv} haben wir am {date} überwiesen, Betrag {amount}. Das Geld sollte "
+     "inzwischen auf Ihrem Konto sein.\n\nGrüße\n{name}"),
+    ("paid-de-10", "payment_sent", "call", "de", None,
+     "Agent: Hallo, ich melde mich wegen der Rechnung {inv}.\nKunde: Die ist längst bezahlt. Meine Kollegin "
+     "hat das am {date} erledigt.\nAgent: Können Sie uns den Beleg schicken?\nKunde: Ja, mache ich heute noch."),
+    ("paid-de-11", "payment_sent", "sms", "de", None,
+     "Guten Morgen, {amount} sind heute für {inv} rausgegangen. Gruß {name}"),
+    ("paid-es-8", "payment_sent", "email", "es", "Re: Factura {inv} impagada",
+     "Buenas,\n\nLa factura {inv} se abonó el {date} por transferencia bancaria. Les adjunto el comprobante "
+     "para que lo comprueben.\n\nSaludos cordiales,\n{name}\n{company}"),
+    ("paid-es-9", "payment_sent", "sms", "es", None,
+     "Hola, ya os hice el pago de {amount} de la factura {inv} ayer por la tarde. {name}"),
+    ("paid-es-10", "payment_sent", "call", "es", None,
+     "Agente: Buenos días, le llamo por la factura {inv}.\nCliente: Esa ya la pagamos, hombre. Mi socio hizo "
+     "la transferencia el {date}.\nAgente: No la veo registrada.\nCliente: Pues mírelo bien, que el dinero ya "
+     "no está en nuestra cuenta."),
+
+    # ---- dispute ---------------------------------------------------------------------------------
+    ("disp-en-14", "dispute", "email", "en", "Query on {inv} - not accepted",
+     "Hi,\n\nWe can't accept {inv}. The contract price was fixed for the year and this invoice uses the new "
+     "rates. Please re-invoice at the contract price; until then this one is on hold.\n\nThanks,\n{name}"),
+    ("disp-en-15", "dispute", "sms", "en", None,
+     "Got invoice {inv} but the job isn't finished, the painters left half the rooms undone. Won't pay until "
+     "it's done. {name}"),
+    ("disp-en-16", "dispute", "call", "en", None,
+     "Agent: I'm calling to follow up on {inv}.\nCustomer: Honestly, I'm fuming about that one. You billed "
+     "us for next-day delivery and it took a week.\nAgent: I'm sorry, I'll pass it on.\nCustomer: I want the "
+     "express charge taken off before I pay a penny."),
+    ("disp-fr-9", "dispute", "email", "fr", "Litige facture {inv}",
+     "Bonjour,\n\nNous avons reçu la facture {inv} mais les heures facturées ne correspondent pas aux feuilles "
+     "de présence signées. Nous la bloquons en attendant vos explications.\n\nCordialement,\n{name}"),
+    ("disp-fr-10", "dispute", "sms", "fr", None,
+     "Facture {inv} inacceptable, le matériel est tombé en panne au bout de 2 jours. Je ne paie pas. {name}"),
+    ("disp-fr-11", "dispute", "call", "fr", None,
+     "Agent : Bonjour, au sujet de votre facture {inv}...\nClient : Ah, celle-là ! On nous a facturé une "
+     "installation qui n'a jamais eu lieu.\nAgent : Je vois. Vous souhaitez un avoir ?\nClient : Évidemment."),
+    ("disp-de-8", "dispute", "email", "de", "Einspruch Rechnung {inv}",
+     "Guten Tag,\n\ngegen die Rechnung {inv} legen wir Einspruch ein. Die gelieferte Menge entspricht nicht "
+     "dem Lieferschein, es fehlen drei Kartons.\n\nFreundliche Grüße\n{name}"),
+    ("disp-de-9", "dispute", "sms", "de", None,
+     "Hallo, {inv} zahlen wir so nicht, der Preis ist höher als abgesprochen. Bitte melden. {name}"),
+    ("disp-de-10", "dispute", "call", "de", None,
+     "Agent: Guten Tag, ich rufe wegen {inv} an.\nKunde: Die Rechnung ist eine Frechheit. Der Monteur war eine "
+     "Stunde da und Sie berechnen vier.\nAgent: Das kläre ich intern.\nKunde: Bis dahin zahlen wir nichts."),
+    ("disp-es-8", "dispute", "email", "es", "Factura {inv} no conforme",
+     "Buenos días,\n\nRechazamos la factura {inv}: se nos ha aplicado un precio distinto del pactado en el "
+     "contrato. Solicitamos su anulación y una nueva factura correcta.\n\nAtentamente,\n{name}\n{company}"),
+    ("disp-es-9", "dispute", "call", "es", None,
+     "Agente: Buenas, le llamo por la factura {inv}.\nCliente: Mire, esa no la pagamos hasta que nos cambien "
+     "las piezas defectuosas. Ya lo hablé con su comercial.\nAgente: Entendido, lo anoto como reclamación.\n"
+     "Cliente: Gracias."),
+    ("disp-es-10", "dispute", "sms", "es", None,
+     "Oigan, nos han facturado dos veces el mismo pedido, la {inv} está duplicada. No pagamos. {name}"),
+
+    # ---- invoice_request --------------------------------------------------------------------------
+    ("invreq-en-13", "invoice_request", "email", "en", "Invoice {inv} - needs to go through our portal",
+     "Hello,\n\nWe only pay invoices submitted through our supplier portal. Could you upload {inv} there? "
+     "Until it's in the portal we can't schedule it.\n\nThanks,\n{name}\nAccounts Payable, {company}"),
+    ("invreq-en-14", "invoice_request", "sms", "en", None,
+     "Hi, we never got {inv}. Pls email it over to accounts@{domain} and we'll process it. {name}"),
+    ("invreq-en-15", "invoice_request", "call", "en", None,
+     "Agent: Calling about {inv}.\nCustomer: Can you send me that invoice again, with the delivery note? Our "
+     "auditors want both.\nAgent: Sure, same email as before?\nCustomer: Yes, thanks."),
+    ("invreq-fr-8", "invoice_request", "email", "fr", "Besoin de la facture originale",
+     "Bonjour,\n\nPour notre dossier de subvention, nous avons besoin de l'original de la facture {inv}, "
+     "tamponné et signé. Pourriez-vous nous l'envoyer par courrier ?\n\nMerci beaucoup,\n{name}"),
+    ("invreq-fr-9", "invoice_request", "sms", "fr", None,
+     "Bonjour, vous pouvez me renvoyer la facture {inv} à compta@{domain} svp ? Je crois qu'elle est partie "
+     "dans les spams."),
+    ("invreq-fr-10", "invoice_request", "call", "fr", None,
+     "Agent : Bonjour, je vous appelle pour la facture {inv}.\nClient : Je ne la trouve pas dans nos papiers. "
+     "Vous pouvez me l'envoyer avec le bon de livraison ?\nAgent : Bien sûr, je vous l'envoie aujourd'hui.\n"
+     "Client : Parfait, je la ferai valider."),
+    ("invreq-de-8", "invoice_request", "sms", "de", None,
+     "Hallo, bitte Rechnung {inv} nochmal schicken, die Mail ist bei uns nicht angekommen. Danke {name}"),
+    ("invreq-de-9", "invoice_request", "email", "de", "Rechnung im Original benötigt",
+     "Guten Tag,\n\nfür unsere Förderstelle benötigen wir die Rechnung {inv} im Original mit Unterschrift. "
+     "Können Sie uns diese per Post zukommen lassen?\n\nVielen Dank\n{name}\n{company}"),
+    ("invreq-de-10", "invoice_request", "call", "de", None,
+     "Agent: Guten Tag, wir vermissen noch die Zahlung zu {inv}.\nKunde: Dazu liegt mir keine Rechnung vor. "
+     "Können Sie mir die bitte mailen, zusammen mit einem Kontoauszug?\nAgent: Ja, geht heute raus.\nKunde: "
+     "Danke."),
+    ("invreq-es-8", "invoice_request", "email", "es", "Factura en formato electrónico",
+     "Hola,\n\nDesde este mes solo aceptamos facturas electrónicas. ¿Nos podrían reenviar la factura {inv} en "
+     "formato electrónico a través de la plataforma?\n\nGracias,\n{name}\nCuentas a pagar"),
+    ("invreq-es-9", "invoice_request", "call", "es", None,
+     "Agente: Buenas tardes, llamo por la factura {inv}.\nCliente: No me consta esa factura. ¿Me la puede "
+     "enviar por correo con el albarán?\nAgente: Claro, ahora mismo.\nCliente: Gracias, así la paso a pagos."),
+    ("invreq-es-10", "invoice_request", "sms", "es", None,
+     "Hola, ¿me mandáis copia de la factura {inv}? La necesito para la gestoría. {name}"),
+
+    # ---- question ---------------------------------------------------------------------------------
+    ("q-en-13", "question", "sms", "en", None, "Quick q - does the {amount} on {inv} include VAT? {name}"),
+    ("q-en-14", "question", "email", "en", "Early settlement",
+     "Hello,\n\nIf we settle all open invoices before the end of the month, would you offer any discount? And "
+     "do you need us to quote each invoice number on the transfer?\n\nRegards,\n{name}\n{company}"),
+    ("q-en-15", "question", "call", "en", None,
+     "Agent: Hello, accounts.\nCustomer: Hi, what's the cut-off for payments to count this month? And is there "
+     "a minimum for card payments?\nAgent: I'll check and call you back.\nCustomer: Thanks."),
+    ("q-fr-8", "question", "email", "fr", "Modalités de paiement",
+     "Bonjour,\n\nQuels sont vos délais de paiement habituels ? Est-il possible de payer par prélèvement "
+     "automatique chaque mois ?\n\nMerci,\n{name}"),
+    ("q-fr-9", "question", "call", "fr", None,
+     "Agent : Comptabilité, bonjour.\nClient : Bonjour, petite question : la facture {inv}, elle est à payer "
+     "à 30 jours ou à réception ?\nAgent : Je regarde.\nClient : Et vous acceptez les virements instantanés ?"),
+    ("q-fr-10", "question", "sms", "fr", None, "Bonjour, quel est le montant exact restant dû sur la {inv} ? Merci"),
+    ("q-de-9", "question", "email", "de", "Frage Zahlungsart",
+     "Guten Tag,\n\nkönnen wir Ihre Rechnungen künftig per Kreditkarte bezahlen? Und fallen dafür Gebühren "
+     "an?\n\nMit freundlichen Grüßen\n{name}"),
+    ("q-de-10", "question", "sms", "de", None, "Hallo, wie viel ist bei uns aktuell noch offen? Gruß {name}"),
+    ("q-de-11", "question", "call", "de", None,
+     "Agent: Buchhaltung, guten Morgen.\nKunde: Morgen, ich hätte eine Frage: Welchen Verwendungszweck sollen "
+     "wir bei der Überweisung für {inv} angeben?\nAgent: Einfach die Rechnungsnummer.\nKunde: Alles klar, "
+     "danke."),
+    ("q-es-8", "question", "sms", "es", None, "Hola, ¿aceptáis Bizum para pagar la {inv}? {name}"),
+    ("q-es-9", "question", "email", "es", "Consulta vencimiento",
+     "Buenas tardes,\n\n¿Podrían confirmarme la fecha de vencimiento de la factura {inv}? En nuestro sistema "
+     "aparece una fecha diferente.\n\nGracias,\n{name}"),
+    ("q-es-10", "question", "call", "es", None,
+     "Agente: Cobros, buenos días.\nCliente: Hola, una duda: ¿si pago hoy con tarjeta se aplica algún "
+     "recargo?\nAgente: No, ninguno.\nCliente: ¿Y puedo pagar solo una parte ahora?"),
+
+    # ---- out_of_office ----------------------------------------------------------------------------
+    ("ooo-en-12", "out_of_office", "email", "en", "Out of office: {inv}",
+     "Hi, I'm on leave from today and returning {date}. Messages are not being checked. Accounts queries: "
+     "finance@{domain}. Thanks, {name}"),
+    ("ooo-en-13", "out_of_office", "sms", "en", None,
+     "Auto-response: {name} is unavailable until {date}. Messages will be read on return."),
+    ("ooo-en-14", "out_of_office", "email", "en", "Automatic reply: Statement",
+     "Thank you for your email. Please note that I work Monday to Wednesday only. I will reply on my next "
+     "working day.\n\n{name} | {company}"),
+    ("ooo-fr-8", "out_of_office", "email", "fr", "Absence du bureau",
+     "Bonjour,\n\nJe serai absent à partir du {date} et jusqu'au 2 janvier inclus, sans accès à mes courriels. "
+     "Votre message ne sera pas transféré.\n\nCordialement,\n{name}"),
+    ("ooo-fr-9", "out_of_office", "email", "fr", "Réponse automatique : Relance",
+     "Merci pour votre message. Je suis en formation toute la semaine et répondrai dès que possible. Pour une "
+     "urgence : accueil@{domain}."),
+    ("ooo-fr-10", "out_of_office", "sms", "fr", None,
+     "Réponse auto : absent jusqu'au {date}, je vous rappelle à mon retour."),
+    ("ooo-de-8", "out_of_office", "email", "de", "Abwesenheitsnotiz: Rechnung {inv}",
+     "Vielen Dank für Ihre E-Mail. Ich bin bis {date} in Elternzeit. Ihre Nachricht wird nicht automatisch "
+     "weitergeleitet. Bitte schreiben Sie an team@{domain}."),
+    ("ooo-de-9", "out_of_office", "sms", "de", None, "Autom. Antwort: Im Urlaub bis {date}. Keine Weiterleitung."),
+    ("ooo-de-10", "out_of_office", "email", "de", "Außer Haus",
+     "Guten Tag,\n\nich bin heute und morgen außer Haus und kann Ihre Nachricht erst ab {date} bearbeiten.\n\n"
+     "Freundliche Grüße\n{name}"),
+    ("ooo-es-8", "out_of_office", "email", "es", "Respuesta automática: Recordatorio",
+     "Hola, estoy de permiso hasta el {date}. No tendré acceso al correo durante este tiempo. Para temas "
+     "urgentes, llame a la centralita.\n\n{name}"),
+    ("ooo-es-9", "out_of_office", "sms", "es", None,
+     "Mensaje automático: estoy fuera hasta el {date}. Contestaré a mi regreso."),
+    ("ooo-es-10", "out_of_office", "email", "es", "Fuera de la oficina: Factura {inv}",
+     "Gracias por su correo. Estoy asistiendo a una feria y volveré a la oficina el {date}. Su mensaje será "
+     "atendido a mi vuelta.\n\nSaludos,\n{name}\n{company}"),
+
+    # ---- wrong_contact ----------------------------------------------------------------------------
+    ("wrong-en-13", "wrong_contact", "email", "en", "Re: Payment reminder {inv}",
+     "Hi,\n\nYou've got the wrong {name}. I'm a student and have never had any business with {company}. "
+     "Please check your contact list.\n\nThanks"),
+    ("wrong-en-14", "wrong_contact", "sms", "en", None,
+     "This isn't {name}'s number any more, I got it a few months ago. Please update your records."),
+    ("wrong-en-15", "wrong_contact", "call", "en", None,
+     "Agent: Good morning, is that the finance office at {company}?\nCustomer: No, sorry, this is a school. "
+     "You must have dialled the wrong number.\nAgent: Apologies, thank you."),
+    ("wrong-fr-9", "wrong_contact", "sms", "fr", None, "Bonjour, vous avez le mauvais numéro, ce n'est pas {company} ici."),
+    ("wrong-fr-10", "wrong_contact", "email", "fr", "Re: Facture {inv}",
+     "Bonjour,\n\n{name} a quitté l'entreprise le mois dernier et je ne suis pas en charge de la facturation. "
+     "Merci de contacter directement notre service comptable.\n\nBien cordialement"),
+    ("wrong-fr-11", "wrong_contact", "call", "fr", None,
+     "Agent : Bonjour, je cherche à joindre le service des paiements de {company}.\nClient : Ici c'est un "
+     "cabinet médical, vous faites erreur.\nAgent : Pardon pour le dérangement."),
+    ("wrong-de-8", "wrong_contact", "sms", "de", None,
+     "Hallo, diese Nummer gehört nicht mehr {name}. Bitte in Ihrer Kartei ändern."),
+    ("wrong-de-9", "wrong_contact", "email", "de", "Falscher Empfänger",
+     "Guten Tag,\n\nich glaube, Sie haben die falsche E-Mail-Adresse. Ich arbeite nicht für {company} und "
+     "kenne die Rechnung {inv} nicht.\n\nMit freundlichen Grüßen\n{name}"),
+    ("wrong-de-10", "wrong_contact", "call", "de", None,
+     "Agent: Guten Tag, ist dort die Buchhaltung von {company}?\nKunde: Nein, hier ist ein Privathaushalt. Die "
+     "Firma gibt es hier nicht.\nAgent: Entschuldigen Sie die Störung."),
+    ("wrong-es-8", "wrong_contact", "sms", "es", None,
+     "Hola, se han equivocado de persona. No sé nada de {company} ni de ninguna factura."),
+    ("wrong-es-9", "wrong_contact", "email", "es", "Re: Factura pendiente {inv}",
+     "Buenas,\n\n{name} ya no forma parte de nuestro equipo y yo no me ocupo de los pagos. Les ruego que "
+     "contacten con administración.\n\nGracias"),
+    ("wrong-es-10", "wrong_contact", "call", "es", None,
+     "Agente: Buenas tardes, ¿es el teléfono de {company}?\nCliente: No, es un número personal. Creo que "
+     "tienen un dato erróneo.\nAgente: Disculpe, lo corregimos."),
+
+    # ---- unsubscribe ------------------------------------------------------------------------------
+    ("unsub-en-12", "unsubscribe", "sms", "en", None, "Remove me from your SMS list please"),
+    ("unsub-en-13", "unsubscribe", "email", "en", "Unsubscribe from payment reminders",
+     "Hi,\n\nPlease stop all automated reminder emails to this address. We don't want to receive these "
+     "messages any more.\n\nRegards,\n{name}"),
+    ("unsub-en-14", "unsubscribe", "call", "en", None,
+     "Agent: Hi, I'm calling on behalf of accounts receivable.\nCustomer: Please stop calling this number. I "
+     "don't want any more calls or messages from you.\nAgent: Understood, I'll update our records."),
+    ("unsub-fr-8", "unsubscribe", "sms", "fr", None, "Désabonnement svp. Je ne veux plus recevoir ces messages."),
+    ("unsub-fr-9", "unsubscribe", "email", "fr", "Plus de relances par mail",
+     "Bonjour,\n\nMerci de retirer mon adresse de votre liste d'envoi. Je ne souhaite plus recevoir de "
+     "courriels automatiques de votre part.\n\n{name}"),
+    ("unsub-fr-10", "unsubscribe", "call", "fr", None,
+     "Agent : Bonjour, service clients.\nClient : Oui, je voudrais que vous arrêtiez de m'appeler et de "
+     "m'envoyer des SMS. Supprimez mon numéro.\nAgent : Entendu, c'est fait."),
+    ("unsub-de-8", "unsubscribe", "sms", "de", None, "Bitte diese Nummer aus dem Verteiler nehmen. Keine SMS mehr."),
+    ("unsub-de-9", "unsubscribe", "email", "de", "Abmeldung",
+     "Guten Tag,\n\nbitte nehmen Sie mich aus Ihrem E-Mail-Verteiler. Ich möchte keine weiteren Nachrichten von "
+     "Ihnen erhalten.\n\nDanke\n{name}"),
+    ("unsub-de-10", "unsubscribe", "call", "de", None,
+     "Agent: Guten Tag, Kundenservice.\nKunde: Ja, hallo. Ich will, dass Sie meine Daten löschen und mich "
+     "nicht mehr kontaktieren.\nAgent: Verstanden, ich leite das weiter."),
+    ("unsub-es-9", "unsubscribe", "sms", "es", None, "Baja de sus mensajes por favor. No quiero más SMS."),
+    ("unsub-es-10", "unsubscribe", "email", "es", "No quiero recibir más correos",
+     "Hola,\n\nPor favor, eliminen mi dirección de su lista de correo. No quiero recibir más mensajes "
+     "suyos.\n\n{name}"),
+    ("unsub-es-11", "unsubscribe", "call", "es", None,
+     "Agente: Buenos días, le llamo de atención al cliente.\nCliente: Por favor, no me vuelvan a llamar ni a "
+     "escribir. Borren mis datos.\nAgente: De acuerdo, lo tramitamos."),
+
+    # ---- other ------------------------------------------------------------------------------------
+    ("other-en-13", "other", "email", "en", "Holiday opening hours",
+     "Hi,\n\nCould you let us know your warehouse opening hours over Christmas? We'd like to collect an order "
+     "before the break.\n\nThanks,\n{name}"),
+    ("other-en-14", "other", "sms", "en", None,
+     "Hi, parcel arrived but the box was open. Contents ok though. Just fyi. {name}"),
+    ("other-en-15", "other", "call", "en", None,
+     "Agent: Accounts receivable, hello.\nCustomer: Hi, I'm trying to reach your IT support, our login to the "
+     "ordering site isn't working.\nAgent: I'll give you their number."),
+    ("other-fr-9", "other", "email", "fr", "Nouveau site de livraison",
+     "Bonjour,\n\nÀ partir du {date}, merci de livrer nos commandes à notre nouvel entrepôt de Lyon, 8 rue des "
+     "Tanneurs.\n\nBonne journée,\n{name}"),
+    ("other-fr-10", "other", "sms", "fr", None,
+     "Bonjour, votre technicien a oublié sa sacoche chez nous. Il peut passer la récupérer ? {name}"),
+    ("other-fr-11", "other", "call", "fr", None,
+     "Agent : Bonjour, comptabilité.\nClient : Bonjour, je voudrais un devis pour 50 chaises de bureau, vous "
+     "pouvez me passer quelqu'un ?\nAgent : Je vous transfère au commercial."),
+    ("other-de-8", "other", "email", "de", "Neue Ansprechpartnerin Einkauf",
+     "Guten Tag,\n\nab sofort ist Frau Neumann Ihre Ansprechpartnerin für alle Bestellungen. Ihre Kontaktdaten "
+     "finden Sie in der Signatur.\n\nViele Grüße\n{name}"),
+    ("other-de-9", "other", "sms", "de", None,
+     "Hallo, könnt ihr morgen statt heute liefern? Wir haben Inventur. {name}"),
+    ("other-de-10", "other", "call", "de", None,
+     "Agent: Guten Tag, Buchhaltung.\nKunde: Hallo, ich möchte gern einen Besuchstermin mit Ihrem Außendienst "
+     "vereinbaren, wegen der neuen Produkte.\nAgent: Ich verbinde Sie mit dem Vertrieb."),
+    ("other-es-8", "other", "email", "es", "Horario de entrega",
+     "Hola,\n\nOs escribimos para pediros que las entregas se hagan por la mañana, ya que por la tarde el "
+     "almacén está cerrado.\n\nGracias,\n{name}"),
+    ("other-es-9", "other", "sms", "es", None, "Hola, el pedido llegó perfecto, muchas gracias por la rapidez! {name}"),
+    ("other-es-10", "other", "call", "es", None,
+     "Agente: Administración, dígame.\nCliente: Hola, quería saber si tienen en stock el modelo nuevo de "
+     "impresora.\nAgente: Eso se lo miran en ventas, le paso."),
+]
+
+BATCHES = (MESSAGES, MESSAGES_2, MESSAGES_3)  # in the order written; each has its own split draw
+ALL_MESSAGES = [m for batch in BATCHES for m in batch]
+
 HELDOUT_SHARE = 0.3
 SPLIT_SEED = 20261123
 RENDERINGS = 2
@@ -787,7 +1350,7 @@ DATES = {
     "en": ["next Thursday", "28.11.2026", "December 3rd", "Friday", "the 15th of December", "30/11/2026"],
     "fr": ["30 novembre", "28.11.2026", "vendredi prochain", "5 décembre 2026", "15/12/2026"],
     "de": ["28.11.2026", "3. Dezember", "nächsten Freitag", "15.12.2026"],
-    "es": ["30 de noviembre", "28/11/2026", "el próximo viernes", "5 de diciembre"],
+    "es": ["30 de noviembre", "28/11/2026", "próximo viernes", "5 de diciembre"],
 }
 TASK_TITLES = {
     "promise_to_pay": "Promise to pay {inv}", "payment_sent": "Check payment received for {inv}",
@@ -836,33 +1399,35 @@ def open_tasks_for(rng: random.Random, category: str, inv: str, mentions_invoice
 
 
 def split_templates() -> set[str]:
-    """The held-out template ids: per category, one per language first, then others up to the share."""
+    """The held-out template ids. Drawn per batch (``BATCHES``, in the order written), so a later batch
+    never moves an earlier template across the split; within a batch, per category, ``HELDOUT_SHARE`` of
+    the templates in shuffled order, taking first one of each language not yet covered."""
     rng = random.Random(SPLIT_SEED)
     held: set[str] = set()
-    for category in sorted({m[1] for m in MESSAGES}):
-        templates = sorted((m for m in MESSAGES if m[1] == category), key=lambda m: m[0])
-        rng.shuffle(templates)
-        want = max(1, round(HELDOUT_SHARE * len(templates)))
-        chosen: list[str] = []
-        for lang in sorted({m[3] for m in templates}):
-            chosen.append(next(m[0] for m in templates if m[3] == lang))
-        for m in templates:
-            if len(chosen) >= want:
-                break
-            if m[0] not in chosen:
-                chosen.append(m[0])
-        held.update(chosen)
+    for batch in BATCHES:
+        for category in sorted({m[1] for m in batch}):
+            templates = sorted((m for m in batch if m[1] == category), key=lambda m: m[0])
+            rng.shuffle(templates)
+            want = max(1, round(HELDOUT_SHARE * len(templates)))
+            chosen: list[str] = []
+            for m in templates:
+                if len(chosen) < want and m[3] not in {t[3] for t in templates if t[0] in chosen}:
+                    chosen.append(m[0])
+            for m in templates:
+                if len(chosen) < want and m[0] not in chosen:
+                    chosen.append(m[0])
+            held.update(chosen)
     return held
 
 
 def check_split(held: set[str]) -> None:
-    ids = [m[0] for m in MESSAGES]
+    ids = [m[0] for m in ALL_MESSAGES]
     if len(ids) != len(set(ids)):
         raise SystemExit("duplicate template ids")
-    for name, side in (("held-out", [m for m in MESSAGES if m[0] in held]),
-                       ("train", [m for m in MESSAGES if m[0] not in held])):
+    for name, side in (("held-out", [m for m in ALL_MESSAGES if m[0] in held]),
+                       ("train", [m for m in ALL_MESSAGES if m[0] not in held])):
         for field, index in (("category", 1), ("language", 3)) + ((("channel", 2),) if name == "held-out" else ()):
-            missing = {m[index] for m in MESSAGES} - {m[index] for m in side}
+            missing = {m[index] for m in ALL_MESSAGES} - {m[index] for m in side}
             if missing:
                 raise SystemExit(f"{name} part lacks {field} {sorted(missing)}")
 
@@ -873,7 +1438,7 @@ def build() -> tuple[list[dict], list[dict]]:
     held = split_templates()
     check_split(held)
     train, heldout = [], []
-    for tid, category, channel, lang, subject, body in MESSAGES:
+    for tid, category, channel, lang, subject, body in ALL_MESSAGES:
         for k in range(RENDERINGS):
             company, domain = rng.choice(COMPANIES)
             inv = rng.choice(INVOICE_FORMATS).format(n=rng.randint(100, 99999))
@@ -900,7 +1465,7 @@ def main() -> None:
             for row in rows:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
     held = {r["template"] for r in heldout}
-    print(f"{len(MESSAGES)} templates ({len(MESSAGES) - len(held)} train, {len(held)} held-out; "
+    print(f"{len(ALL_MESSAGES)} templates ({len(ALL_MESSAGES) - len(held)} train, {len(held)} held-out; "
           f"template-disjoint): {len(train)} train, {len(heldout)} held-out messages")
 
 

@@ -124,3 +124,42 @@ def test_B1_local_classifier_meets_targets_on_held_out_corpus(local):
         msg, ids = as_message(row)
         right += local.classify(msg).task_id == ids[row["gold_task"]]
     assert right / len(several) >= TARGET_LINKING
+
+
+def test_B1_corpus_split_is_template_disjoint_and_covers_everything():
+    train, heldout = load_corpus("train"), load_corpus("heldout")
+    assert not {r["template"] for r in train} & {r["template"] for r in heldout}
+    for key in ("category", "language", "channel"):
+        assert {r[key] for r in heldout} == {r[key] for r in train + heldout}
+    held_templates = {r["template"] for r in heldout}
+    assert len(held_templates) >= 0.25 * len(held_templates | {r["template"] for r in train})
+
+
+def test_B1_fast_path_matches_the_fitted_model(local):
+    import numpy as np
+    from scipy import sparse
+
+    from triage.local_model import CHAR_WEIGHT, CUE_WEIGHT, features_text
+
+    rows = load_corpus("train")[::7]
+    texts = [features_text(r["channel"], r["subject"], r["body"]) for r in rows]
+    weights = (1.0, CHAR_WEIGHT, CUE_WEIGHT)
+    matrix = sparse.hstack([v.transform(texts) * w for v, w in zip(local.vectorizers, weights)]).tocsr()
+    probas = local.model.predict_proba(matrix)
+    for text, row in zip(texts, probas):
+        category, confidence = local._predict_one(text)
+        assert category == local.classes[int(np.argmax(row))]
+        assert abs(confidence - float(row.max())) < 1e-4
+
+
+def test_B1_every_cue_occurs_in_training_text():
+    """The cue list may only hold entries the training part uses (none written for a held-out message)."""
+    import re
+
+    from triage import cues
+    from triage.local_model import features_text
+
+    texts = [features_text(r["channel"], r["subject"], r["body"]) for r in load_corpus("train")]
+    unused = [(family, p) for family, patterns in cues.CUES.items() for p in patterns
+              if not any(re.search(p if p.startswith(("^", r"\b")) else rf"\b{p}", t, re.MULTILINE) for t in texts)]
+    assert unused == []

@@ -265,25 +265,25 @@ def add_pixel(html: str, pixel_url: str) -> str:
 
 # ---- rate limits -------------------------------------------------------------------------------
 
-@dataclass
-class TokenBucket:
-    """``rate`` tokens per second, at most ``burst`` saved up. Times are seconds from any origin."""
+@dataclass(frozen=True)
+class Bucket:
+    """A token bucket as stored: ``tokens`` at ``at`` (seconds), refilled at ``rate`` per second up to
+    ``capacity`` (one second's worth: the burst a provider tolerates)."""
 
-    rate: float
-    burst: float
-    tokens: float = field(default=-1.0)
-    at: float = 0.0
+    tokens: float
+    at: float
 
-    def take(self, now: float) -> float:
-        """Take one token; returns 0 when taken, else the seconds to wait before trying again."""
-        if self.tokens < 0:
-            self.tokens, self.at = self.burst, now
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
+    def level(self, now: float, rate: float, capacity: float) -> float:
+        return min(capacity, self.tokens + max(0.0, now - self.at) * rate)
+
+
+def grant(levels: list[tuple[float, float]], wanted: int) -> tuple[int, float]:
+    """How many of ``wanted`` sends may go now, given each bucket's (level, rate) that all must allow;
+    and, when not all, the seconds until the next token of the slowest bucket."""
+    granted = max(0, min([wanted] + [int(level) for level, _ in levels]))
+    if granted == wanted:
+        return granted, 0.0
+    return granted, max((1 - (level - granted)) / rate for level, rate in levels if level - granted < 1)
 
 
 # ---- DSN (RFC 3464) ----------------------------------------------------------------------------

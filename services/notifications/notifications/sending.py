@@ -34,18 +34,22 @@ class Attempt:
 def begin(uow: UnitOfWork, timers: list[DueTimer], rate_limits, public_base: str,
           platform_from: str) -> list[Attempt]:
     rows = repo.deliveries_for_update(uow, [t.key for t in timers])
-    finished, due = [], []
+    finished, waiting = [], {}
     for timer in timers:
         d = rows.get(timer.key)
         if d is None or d["send_state"] in ("sent", "failed"):
             finished.append(timer)
-            continue
-        wait = rate_limits.wait_s(uow.tenant_id, d["provider"])
-        if wait:
-            uow.schedule(SEND_TIMER, timer.key, uow.now + timedelta(seconds=wait), timer.payload)
-            continue
-        due.append((timer, d))
+        else:
+            waiting.setdefault(d["provider"], []).append((timer, d))
     uow.complete_timers(finished)
+    due, later = [], []
+    for provider, group in waiting.items():
+        granted, wait = rate_limits.take(uow, provider, len(group))
+        due += group[:granted]
+        # The rest in line, one token apart, rather than all back at once to be refused again.
+        later += [(timer.key, uow.now + timedelta(seconds=wait + i / rate_limits.slowest()), timer.payload)
+                  for i, (timer, _) in enumerate(group[granted:])]
+    uow.schedule_many(SEND_TIMER, later)
     if not due:
         return []
     started = repo.start_attempts(uow, [d["id"] for _, d in due])

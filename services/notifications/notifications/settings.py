@@ -43,7 +43,7 @@ class NotificationSettings(BaseSettings):
     send_max_attempts: int = Field(5, ge=1)
     send_retry_base_s: float = Field(2.0, ge=0)
     send_retry_cap_s: float = Field(600.0, gt=0)
-    # Rate limits, per process: per tenant (all channels) and per provider
+    # Rate limits (sends per second), shared by all replicas: per tenant (all channels) and per provider
     tenant_rate_per_s: float = Field(200.0, gt=0)
     provider_rate_per_s: float = Field(1000.0, gt=0)
 

@@ -143,11 +143,23 @@ def test_links_are_rewritten_and_the_pixel_added_before_body_end():
 
 # ---- rate limits ---------------------------------------------------------------------------------------
 
-def test_token_bucket_allows_a_burst_then_the_rate():
-    b = domain.TokenBucket(rate=2, burst=2)
-    assert [b.take(0.0), b.take(0.0)] == [0.0, 0.0]
-    assert b.take(0.0) == pytest.approx(0.5)
-    assert b.take(0.5) == 0.0
+def test_E3_a_bucket_refills_at_its_rate_up_to_its_capacity():
+    b = domain.Bucket(tokens=0.0, at=100.0)
+    assert b.level(100.5, rate=4, capacity=4) == 2.0
+    assert b.level(200.0, rate=4, capacity=4) == 4.0
+    assert b.level(99.0, rate=4, capacity=4) == 0.0  # a clock that went back adds nothing
+
+
+@pytest.mark.parametrize("levels, wanted, expected", [
+    ([(10.0, 5), (3.5, 100)], 2, (2, 0.0)),        # both allow all
+    ([(10.0, 5), (3.5, 100)], 5, (3, 0.005)),      # the provider allows 3; its next token in 5 ms
+    ([(0.5, 2), (50.0, 100)], 4, (0, 0.25)),       # the tenant has none; its next in 0.25 s
+    ([(2.0, 2), (2.0, 4)], 3, (2, 0.5)),           # both short: wait for the slower one
+])
+def test_E3_a_batch_gets_what_every_bucket_allows_and_when_to_try_again(levels, wanted, expected):
+    granted, wait = domain.grant(levels, wanted)
+    assert granted == expected[0] and wait == pytest.approx(expected[1])
+
 
 
 # ---- callbacks and DSNs ---------------------------------------------------------------------------------

@@ -89,6 +89,62 @@ def test_D5_E2_email_from_the_user_with_cc_bcc_opened_clicked_then_bounce_report
     assert bounce["data"]["idempotency_key"] == key and bounce["data"]["reason"] == "550 5.1.1 mailbox unknown"
 
 
+DSN = """From: MAILER-DAEMON@mx.dupont.example
+To: bounces@followup.local
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+
+--b1
+Content-Type: text/plain
+
+This is the mail system at host mx.dupont.example. I'm sorry to have to inform you that your message
+could not be delivered to one or more recipients.
+
+--b1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.dupont.example
+
+Final-Recipient: rfc822; {rcpt}
+Original-Recipient: rfc822;{rcpt}
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown
+
+--b1
+Content-Type: text/rfc822-headers
+
+Message-ID: {message_id}
+From: Ann Owner <ann.owner@acme.example>
+To: {rcpt}
+Subject: Your invoice
+
+--b1--
+"""
+
+
+def test_E2_a_dsn_from_the_bounce_mailbox_marks_the_delivery_bounced(system, api):
+    sink = Sink(system)
+    key, rcpt = uuid.uuid4().hex, f"gone-{uuid.uuid4().hex[:6]}@dupont.example"
+    request_notification(system, api.tenant_id, **_email(api, key, recipients=[{"address": rcpt, "role": "to"}]))
+    sent = wait_for(lambda: sink.messages(rcpt=rcpt))[0]
+    wait_for(lambda: states(api, key) == {rcpt: "sent"})
+    report = DSN.format(rcpt=rcpt, message_id=sent["message_id"]).replace("\n", "\r\n").encode()
+    path = "/v1/webhooks/providers/dsn"
+    anonymous = httpx.Client(base_url=system.base_url)
+    assert anonymous.post(path, content=report).status_code == 401  # unsigned: refused, nothing changes
+    assert states(api, key) == {rcpt: "sent"}
+    secret = system.stack.config.webhook_signing_secret
+    resp = anonymous.post(path, content=report, headers={HEADER: sign_header(secret, "dsn", path, report)})
+    assert resp.status_code == 200 and resp.json()["changed"] == ["bounced"], resp.text
+    found = deliveries(api, key)["deliveries"][0]
+    assert found["state"] == "bounced" and "5.1.1" in found["reason"] and "User unknown" in found["reason"]
+    # The same report again (the MTA retrying its delivery to us) changes nothing.
+    resp = anonymous.post(path, content=report, headers={HEADER: sign_header(secret, "dsn", path, report)})
+    assert resp.status_code == 200 and resp.json()["changed"] == []
+
+
 def test_E1_sender_identities_from_line_reply_to_and_bad_input(system):
     api = system.api()
     sink = Sink(system)

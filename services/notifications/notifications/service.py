@@ -250,9 +250,10 @@ class NotificationsService(PlatformEndpoints):
             return {"delivery_id": str(d["id"]), "state": (changed or d)["state"], "changed": changed is not None}
 
     @rpc
-    def apply_dsn(self, raw: str) -> dict:
-        """A delivery status notification (RFC 3464) that came back to the bounce address."""
-        report = domain.parse_dsn(raw.encode("utf-8", "surrogateescape"))
+    def apply_dsn(self, report: str) -> dict:
+        """A delivery status notification (RFC 3464) that came back to the bounce address (``report``:
+        not ``raw``, which the gateway's RPC client takes for itself)."""
+        report = domain.parse_dsn(report.encode("utf-8", "surrogateescape"))
         cb = domain.read_callback("smtp", {"message_id": report.original_message_id, "event": "bounce"})
         changed = []
         with self.db.transaction(self.caller) as uow:

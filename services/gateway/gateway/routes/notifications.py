@@ -234,7 +234,7 @@ async def provider_webhook(provider: str, request: Request):
                           correlation_id=request.scope.get("state", {}).get("request_id"))
     rpc = request.app.state.rpc
     if provider == "dsn":
-        result = await rpc.call("notifications", "apply_dsn", principal, raw=payload)
+        result = await rpc.call("notifications", "apply_dsn", principal, report=payload)
     else:
         result = await rpc.call("notifications", "provider_callback", principal, provider=provider, payload=payload)
     return JSONResponse(result)

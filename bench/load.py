@@ -52,6 +52,7 @@ def run_load(generator: str, url: str, headers: dict[str, str], duration_s: floa
 
 # ---- wrk ---------------------------------------------------------------------------------
 def _run_wrk(url: str, headers: dict[str, str], duration_s: float, connections: int, threads: int) -> LoadResult:
+    threads = max(1, min(threads, connections))  # wrk refuses more threads than connections
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration_s))}s",
             "--timeout", "10s", "-s", str(LUA_SCRIPT)]
     for name, value in headers.items():

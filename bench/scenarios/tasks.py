@@ -8,10 +8,12 @@ admin) owns 1 customer in 20: about 5,000 tasks, 3,000 of them open, and some ov
 ``BENCH_TASKS_SCALE`` (default 1) scales every count for a quick run.
 
 Queue: ``GET /v1/tasks?limit=50`` (the first page, and the fifth one by following cursors) for that
-user, under ``--connections`` closed-loop connections (8 unless given), through the gateway ->
-AMQP RPC -> tasks service; beside the same SQL statement the service sends (built by
-``tasks.repository.task_queue`` itself) run straight in PostgreSQL as the ``followup_tasks`` role,
-``set_config('app.tenant_id', ..., true)`` in its transaction, from as many connections.
+user, through the gateway -> AMQP RPC -> tasks service; beside the same SQL statement the service sends
+(built by ``tasks.repository.task_queue`` itself) run straight in PostgreSQL as the ``followup_tasks``
+role, ``set_config('app.tenant_id', ..., true)`` in its transaction. The issue's figure is the latency
+of one user: one closed-loop connection (``--connections`` changes it), which the targets judge. The
+first page is also measured under load, 8 connections on each side (``queue_load_*``, reported): on
+this 2-core machine that saturates the tasks process, so it shows capacity, not one user's latency.
 EXPLAIN (ANALYZE, BUFFERS) of it must show the index ``tasks_queue``.
 
 Timer tick: 100 of the 10,000 promises become due (50 Due Soon, 50 Overdue) by moving the services'
@@ -53,7 +55,8 @@ NOISE_CUSTOMERS = max(20, CUSTOMERS // 10)  # tenant B
 OWNERS = 20  # tenant A's customers are spread over 20 owners; the measured user has every 20th
 PAGE = 50
 DEEP_PAGE = 5  # the page reached by following 4 cursors
-DEFAULT_CONNECTIONS = 8  # the issue's "modest concurrency" when --connections is left at its default
+DEFAULT_CONNECTIONS = 1  # one user's own requests, one after the other (the issue's "latency for one user")
+LOAD_CONNECTIONS = 8  # the loaded measurement beside it (reported)
 CLAIM_REPS = 30
 TICK_STEP = timedelta(minutes=10)  # round r's timers fall due at t0 + (r + 1) * TICK_STEP
 MAX_TICKS = 9  # groups 1-9 are ticks; one more group stays due-able for the CLAIM-with-history check
@@ -62,12 +65,13 @@ BATCH = 100  # TIMER_BATCH_SIZE: the tick claims every due timer at once
 ENV = {
     # The per-tenant rate limit would answer 429 to a one-user load test (as in the gateway scenario).
     "RATE_LIMIT_PER_SECOND": "1000000", "RATE_LIMIT_BURST": "1000000",
-    # A poll every 50 ms, so a tick starts soon after the clock moves (the tick is timed from its claim).
-    "TIMER_POLL_INTERVAL_S": "0.05", "TIMER_BATCH_SIZE": str(BATCH),
+    # The poller at its deployed interval (1 s): the tick is timed from its claim, so a faster poll
+    # would only add periodic CLAIM work to the queue measurement running beside it.
+    "TIMER_BATCH_SIZE": str(BATCH),
 }
 TARGETS = [
-    Target("queue_p99", "<=", 3.0, "queue p99 within 3x the direct query (index-driven)"),
-    Target("queue_page5_p99", "<=", 3.0, "queue p99 on page 5 within 3x the direct query"),
+    Target("queue_p99", "<=", 3.0, "one user's queue p99 within 3x the direct query (index-driven)"),
+    Target("queue_page5_p99", "<=", 3.0, "one user's queue p99 on page 5 within 3x the direct query"),
 ]
 
 
@@ -95,14 +99,16 @@ def run(options: Options) -> Result:
                 f"{plan['has_sort']}, {plan['execution_ms']:.2f} ms")
         queue_rounds = measure_queue(pages, headers, tenant["tenant_id"], service_url, options, generator,
                                      connections)
+        load_rounds = measure_queue({"first": pages["first"]}, headers, tenant["tenant_id"], service_url,
+                                    options, generator, LOAD_CONNECTIONS)
 
         tick_rounds = []
         for r in range(ticks):
             tick_rounds.append(measure_tick(system, admin_url, service_url, clock_file, t0, r))
         history = measure_claim_history(admin_url, service_url, tenant["tenant_id"], t0, ticks)
 
-    def median(page: str, side: str, metric: str) -> float:
-        return statistics.median(getattr(rd[page][side], metric) for rd in queue_rounds)
+    def median(page: str, side: str, metric: str, rounds=queue_rounds) -> float:
+        return statistics.median(getattr(rd[page][side], metric) for rd in rounds)
 
     def tick_median(key: str) -> float:
         return statistics.median(t[key] for t in tick_rounds)
@@ -114,6 +120,12 @@ def run(options: Options) -> Result:
         Figure("queue_page5_p99", median("page5", "gateway", "p99_ms"), "ms", median("page5", "direct", "p99_ms")),
         Figure("queue_throughput", median("first", "gateway", "throughput"), "req/s",
                median("first", "direct", "throughput")),
+        Figure("queue_load_p50", median("first", "gateway", "p50_ms", load_rounds), "ms",
+               median("first", "direct", "p50_ms", load_rounds)),
+        Figure("queue_load_p99", median("first", "gateway", "p99_ms", load_rounds), "ms",
+               median("first", "direct", "p99_ms", load_rounds)),
+        Figure("queue_load_throughput", median("first", "gateway", "throughput", load_rounds), "req/s",
+               median("first", "direct", "throughput", load_rounds)),
         Figure("timer_tick", tick_median("tick_ms"), "ms", tick_median("claim_100_due_ms")),
         Figure("claim_100_due", tick_median("claim_100_due_ms"), "ms", tick_median("claim_0_due_ms")),
         Figure("claim_after_history", history["after"]["due_ms"], "ms", history["before"]["due_ms"]),
@@ -123,7 +135,8 @@ def run(options: Options) -> Result:
         "scale": SCALE, "data": counts,
         "queue": {
             "request": f"GET /v1/tasks?limit={PAGE} (first page) and page {DEEP_PAGE} (4 cursors followed)",
-            "connections": connections, "threads": options.threads if wrk else 1,
+            "connections": connections, "load_connections": LOAD_CONNECTIONS,
+            "threads": options.threads if wrk else 1,
             "load_generator": tool_version(["wrk", "--version"]) if wrk else "python asyncio (bench/load.py)",
             "duration_s": options.duration_s, "warmup_s": options.warmup_s, "rounds": options.rounds,
             "aggregate": "median over rounds",
@@ -145,8 +158,9 @@ def run(options: Options) -> Result:
             "history": history,
         },
     }
-    rounds = [{"queue": {page: {side: res.as_dict() for side, res in rd[page].items()} for page in rd}}
-              for rd in queue_rounds]
+    rounds = [{"queue": {page: {side: res.as_dict() for side, res in rd[page].items()} for page in rd},
+               "queue_load": {page: {side: res.as_dict() for side, res in ld[page].items()} for page in ld}}
+              for rd, ld in zip(queue_rounds, load_rounds)]
     for r, t in enumerate(tick_rounds):
         entry = {k: v for k, v in t.items() if k != "claim_explain"}
         if r < len(rounds):

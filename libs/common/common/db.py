@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
+import psycopg
 from pydantic import BaseModel
 from sqlalchemy import create_engine, exc as sa_exc, text
 from sqlalchemy.engine import Connection, Engine
@@ -66,7 +67,7 @@ DB_UNAVAILABLE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.
 
 
 def is_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, DB_UNAVAILABLE_ERRORS):
+    if isinstance(exc, DB_UNAVAILABLE_ERRORS + (psycopg.OperationalError,)):
         return True
     return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
 
@@ -88,7 +89,7 @@ def unnest(rows: list[dict], types: dict[str, str], alias: str = "r") -> tuple[s
 OUTBOX_COLUMNS = {"event_id": "uuid", "routing_key": "text", "body": "jsonb", "headers": "jsonb"}
 
 
-SET_TENANT = text("select set_config('app.tenant_id', :t, true)")
+SET_TENANT_SQL = "select set_config('app.tenant_id', %s, true)"
 
 
 def _quietly(action) -> None:
@@ -300,18 +301,22 @@ class Database:
             self.on_commit()
 
     def _begin(self, principal: Principal | None) -> Connection:
-        """A connection in a transaction, its tenant set. A socket that died with a PostgreSQL restart
-        fails on this first statement (and SQLAlchemy then renews the whole pool): nothing has happened
-        yet, so it is retried once on a fresh connection."""
+        """A connection in a transaction, its tenant set: BEGIN and the tenant in one round trip
+        (psycopg's pipeline). A socket that died with a PostgreSQL restart fails here, before anything
+        happened, so it is retried once on a fresh connection (and the pool renews the others)."""
+        tenant = principal.tenant_id if principal else ""
         for attempt in (1, 2):
             conn = self.engine.connect()
             try:
                 conn.begin()
-                conn.execute(SET_TENANT, {"t": principal.tenant_id if principal else ""})
+                raw = conn.connection.driver_connection
+                with raw.pipeline():
+                    raw.execute(SET_TENANT_SQL, (tenant,))
                 return conn
-            except sa_exc.DBAPIError as exc:
+            except psycopg.OperationalError:
+                _quietly(conn.invalidate)
                 _quietly(conn.close)
-                if attempt == 2 or not exc.connection_invalidated:
+                if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 

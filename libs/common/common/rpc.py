@@ -11,13 +11,20 @@
 from __future__ import annotations
 
 import logging
+import sys
 
+import amqp
 import eventlet
+from kombu import Connection
 from nameko import rpc as nameko_rpc
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.exceptions import UnserializableValueError, serialize
+from nameko.extensions import SharedExtension
 from pydantic import ValidationError
 
 from common.db import is_unavailable
 from common.errors import AppError, ServiceUnavailable, ValidationFailed
+from common.serialization import dumps_bytes
 
 log = logging.getLogger(__name__)
 
@@ -47,24 +54,75 @@ class _ReplyPublisher(nameko_rpc.Publisher):
     use_confirms = False
 
 
-nameko_rpc.Responder.publisher_cls = _ReplyPublisher
+nameko_rpc.Responder.publisher_cls = _ReplyPublisher  # nameko's own replies (a call it refuses itself)
+
+
+class ReplySender(SharedExtension):
+    """Sends the replies of a service's RPC workers on one connection of its own, each a plain
+    transient publish to the caller's reply queue. nameko's Responder encodes every reply twice
+    and goes through kombu's producer pool and retry wrapper: a sixth of a small call's CPU."""
+
+    def setup(self):
+        self.amqp_uri = self.container.config[AMQP_URI_CONFIG_KEY]
+        self.exchange = nameko_rpc.get_rpc_exchange(self.container.config).name
+        self._lock = eventlet.semaphore.Semaphore()  # one writer at a time on the socket
+        self._conn = self._channel = None
+
+    def send(self, reply_to: str, correlation_id: str | None, content_type: str, body: bytes) -> None:
+        with self._lock:
+            try:
+                if self._channel is None:
+                    conn = Connection(self.amqp_uri, connect_timeout=5)
+                    conn.ensure_connection(max_retries=1)
+                    self._conn, self._channel = conn, conn.channel()
+                self._channel.basic_publish(
+                    amqp.Message(body, content_type=content_type, content_encoding="utf-8",
+                                 correlation_id=correlation_id, delivery_mode=1),
+                    exchange=self.exchange, routing_key=reply_to)
+            except Exception:
+                self._close()
+                raise
+
+    def _close(self) -> None:
+        conn, self._conn, self._channel = self._conn, None, None
+        if conn is not None:
+            try:
+                conn.release()
+            except Exception:  # the socket is usually already gone
+                pass
+
+    def stop(self):
+        self._close()
+
+    kill = stop
 
 
 class Rpc(nameko_rpc.Rpc):
+    replies = ReplySender()
+
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None:
             err = as_app_error(exc_info[1])
             if err.code == "INTERNAL":
                 log.error("unhandled error in %s", self.method_name, exc_info=exc_info)
             exc_info = (type(err), err, exc_info[2])
+        error = serialize(exc_info[1]) if exc_info is not None else None
         try:
-            return super().handle_result(message, worker_ctx, result, exc_info)
+            body = dumps_bytes({"result": result, "error": error})
+        except Exception:  # as nameko does: the caller gets an error, the worker's result is dropped
+            exc_info = sys.exc_info()
+            result, body = None, dumps_bytes({"result": None, "error": serialize(UnserializableValueError(result))})
+        try:
+            self.replies.send(message.properties["reply_to"], message.properties.get("correlation_id"),
+                              message.properties.get("content_type") or "application/json", body)
+            self.rpc_consumer.queue_consumer.ack_message(message)
         except Exception:
-            # The reply could not be published (broker gone). Nameko would let this
-            # kill the whole container; the caller has timed out with a 503 anyway,
-            # and a retry with its Idempotency-Key replays the committed result.
+            # The reply could not be published (broker gone): unacked, the request returns to its
+            # queue with the connection. Raising would make nameko kill the whole container; the
+            # caller has timed out with a 503 anyway, and a retry with its Idempotency-Key replays
+            # the committed result.
             log.warning("could not send the reply of %s", self.method_name, exc_info=True)
-            return result, exc_info
+        return result, exc_info
 
 
 rpc = Rpc.decorator

@@ -21,6 +21,7 @@ from nameko.runners import ServiceRunner  # noqa: E402
 
 import common.serialization  # noqa: E402,F401  (orjson as nameko's json)
 from common.db import assert_green_waits  # noqa: E402
+from common.gc_tuning import tune_gc  # noqa: E402
 from common.logs import configure_logging  # noqa: E402
 from common.settings import load_service_settings  # noqa: E402
 from common.store import SETTINGS_KEY  # noqa: E402
@@ -49,6 +50,7 @@ def main(service: str) -> None:
     signal.signal(signal.SIGINT, on_term)
 
     runner.start()
+    tune_gc()
     log.info("service started", extra={"http_port": settings.http_port_or_default(), "pid": os.getpid()})
     stopping.wait()
     log.info("stopping", extra={"grace_s": settings.shutdown_grace_s})

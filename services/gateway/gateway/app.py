@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from common.gc_tuning import tune_gc
 from common.errors import AppError
 from gateway.auth import Authenticator
 from gateway.db import GatewayDatabase
@@ -39,6 +40,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def lifespan(app: FastAPI):
         await db.open()
         await rpc.start()
+        tune_gc()
         yield
         await rpc.close()
         await db.close()

@@ -46,12 +46,14 @@ class GatewayMiddleware:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
-        too_large = error_response(
-            PayloadTooLarge(f"request bodies are limited to {self.max_body_bytes} bytes"), request_id)
+        def too_large():  # built only when needed: most requests never are
+            return error_response(
+                PayloadTooLarge(f"request bodies are limited to {self.max_body_bytes} bytes"), request_id)
+
         declared = headers.get(b"content-length")
         try:
             if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-                await too_large(scope, receive, send_wrapper)
+                await too_large()(scope, receive, send_wrapper)
                 return
             received = 0
 
@@ -67,7 +69,7 @@ class GatewayMiddleware:
             await self.app(scope, receive_limited, send_wrapper)
         except BodyTooLarge:
             if not status_holder["started"]:
-                await too_large(scope, receive, send_wrapper)
+                await too_large()(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
             path = getattr(route, "path", "unmatched")

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import psycopg
+from psycopg.rows import dict_row
 from pydantic import BaseModel
 from sqlalchemy import create_engine, exc as sa_exc, text
 from sqlalchemy.engine import Connection, Engine
@@ -122,6 +123,13 @@ class UnitOfWork:
 
     def execute(self, statement, params: dict | list | None = None):
         return self.conn.execute(statement, params or {})
+
+    def rows(self, sql: str, params: dict) -> list[dict]:
+        """A statement already compiled to psycopg SQL, run on this transaction's connection
+        without SQLAlchemy's per-statement and per-row work (the hottest reads)."""
+        cursor = self.conn.connection.driver_connection.cursor(row_factory=dict_row)
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
     # ---- outbox ----------------------------------------------------------
     def publish(self, data: BaseModel, principal: Principal | None = None) -> EventEnvelope:
@@ -320,6 +328,9 @@ class Database:
                     raise
         raise AssertionError("unreachable")
 
+    def reader(self, principal: Principal) -> "Reader":
+        return Reader(self, principal)
+
     @contextmanager
     def timer_transaction(self, principal: Principal, timer) -> Iterator[UnitOfWork]:
         """A due timer's effect and its completion in one transaction.
@@ -331,3 +342,37 @@ class Database:
             yield uow
             if not uow.complete_timer(timer.id, timer.claimed_by):
                 raise TimerTakenOver(f"timer {timer.id} was taken over by another replica")
+
+
+class Reader:
+    """Single-statement reads, each in one round trip: BEGIN, the tenant, the statement and COMMIT
+    go to PostgreSQL in one pipeline. Each statement is its own snapshot; reads that must agree
+    with each other belong in one ``Database.transaction``."""
+
+    def __init__(self, database: Database, principal: Principal):
+        self.database, self.principal = database, principal
+
+    def rows(self, sql: str, params: dict) -> list[dict]:
+        try:
+            for attempt in (1, 2):
+                pooled = self.database.engine.raw_connection()
+                try:
+                    raw = pooled.driver_connection
+                    with raw.pipeline():
+                        raw.execute(SET_TENANT_SQL, (self.principal.tenant_id,))
+                        cursor = raw.cursor(row_factory=dict_row)
+                        cursor.execute(sql, params)
+                        raw.commit()
+                    return cursor.fetchall()
+                except psycopg.OperationalError:
+                    # A socket that died with a PostgreSQL restart: once more on a fresh one.
+                    if not raw.broken or attempt == 2:
+                        raise
+                    pooled.invalidate()
+                finally:
+                    _quietly(pooled.close)
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise ServiceUnavailable("the database is unavailable", code="DATABASE_UNAVAILABLE") from exc
+            raise
+        raise AssertionError("unreachable")

@@ -5,7 +5,6 @@ import functools
 import uuid
 from datetime import datetime
 
-from psycopg.rows import dict_row
 from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import psycopg as pg_dialect
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -204,12 +203,12 @@ def task_queue_query(*, owner, status=None, customer_id=None, category=None, lim
     return query, {**query.defaults, **{k: v for k, v in params.items() if k in query.param_names}}
 
 
-def task_queue(uow: UnitOfWork, *, owner, status=None, customer_id=None, category=None, limit: int,
+def task_queue(source, *, owner, status=None, customer_id=None, category=None, limit: int,
                cursor: str | None) -> tuple[list[dict], str | None]:
     """C5: overdue promises, then due date, then priority; keyset pages on the index ``tasks_queue``."""
     query, params = task_queue_query(owner=owner, status=status, customer_id=customer_id, category=category,
                                      limit=limit, cursor=cursor)
-    rows = query.run(uow, **params)
+    rows = query.run(source, **params)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -308,10 +307,9 @@ class CompiledQuery:
         self.param_names = list(compiled.params)
         self.defaults = dict(compiled.params)  # literals such as the LIMIT travel with the statement
 
-    def run(self, uow: UnitOfWork, *values, **params) -> list[dict]:
-        cursor = uow.conn.connection.driver_connection.cursor(row_factory=dict_row)
-        cursor.execute(self.sql, {**self.defaults, **params} if params else dict(zip(self.param_names, values)))
-        return cursor.fetchall()
+    def run(self, source, *values, **params) -> list[dict]:
+        """On a transaction (``UnitOfWork``) or as a read of its own (``Database.reader``)."""
+        return source.rows(self.sql, {**self.defaults, **params} if params else dict(zip(self.param_names, values)))
 
 
 _PROBE = uuid.UUID(int=0)

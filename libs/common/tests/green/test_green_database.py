@@ -45,3 +45,24 @@ def test_pool_is_sized_to_the_worker_count(make_container):
         hook(0)
     engine = next(iter(container.dependencies)).store.database.engine
     assert engine.pool.size() >= 7
+
+
+TENANT = "11111111-1111-1111-1111-111111111111"
+
+
+def test_a_one_round_trip_read_sees_its_tenant_and_leaves_none_on_the_pooled_connection(infra):
+    import pytest
+    from common.context import Principal
+    from common.db import Database, make_engine
+
+    db = Database(make_engine(infra.admin_url, schema="probe", pool_size=1), "probe")  # one pooled connection
+    try:
+        reader = db.reader(Principal(TENANT, None, "system"))
+        assert reader.rows("select current_setting('app.tenant_id', true) as tenant", {}) == [{"tenant": TENANT}]
+        with db.engine.connect() as conn:  # the same connection, next user: no tenant left behind
+            assert conn.exec_driver_sql("select coalesce(current_setting('app.tenant_id', true), '')").scalar() == ""
+        with pytest.raises(Exception):
+            reader.rows("select 1 / 0 as boom", {})
+        assert reader.rows("select %(n)s::int + 1 as n", {"n": 41}) == [{"n": 42}]  # the connection recovered
+    finally:
+        db.engine.dispose()

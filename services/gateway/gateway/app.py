@@ -10,8 +10,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from common.gc_tuning import tune_gc
 from common.errors import AppError
+from common.gc_tuning import tune_gc
 from gateway.auth import Authenticator
 from gateway.db import GatewayDatabase
 from gateway.middleware import GatewayMiddleware

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parseaddr
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta

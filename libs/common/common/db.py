@@ -93,6 +93,16 @@ OUTBOX_COLUMNS = {"event_id": "uuid", "routing_key": "text", "body": "jsonb", "h
 SET_TENANT_SQL = "select set_config('app.tenant_id', %s, true)"
 
 
+@contextmanager
+def _unavailable_as_503() -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise ServiceUnavailable("the database is unavailable", code="DATABASE_UNAVAILABLE") from exc
+        raise
+
+
 def _quietly(action) -> None:
     try:
         action()
@@ -289,8 +299,8 @@ class Database:
 
     @contextmanager
     def transaction(self, principal: Principal | None) -> Iterator[UnitOfWork]:
-        try:
-            conn = self._begin(principal)
+        with _unavailable_as_503():
+            conn, _ = self._begin(principal)
             try:
                 uow = UnitOfWork(conn, principal, self.producer, self.clock())
                 yield uow
@@ -301,31 +311,35 @@ class Database:
                 raise
             finally:
                 _quietly(conn.close)
-        except Exception as exc:
-            if is_unavailable(exc):
-                raise ServiceUnavailable("the database is unavailable", code="DATABASE_UNAVAILABLE") from exc
-            raise
         if uow.published and self.on_commit is not None:
             self.on_commit()
 
-    def _begin(self, principal: Principal | None) -> Connection:
-        """A connection in a transaction, its tenant set: BEGIN and the tenant in one round trip
-        (psycopg's pipeline). A socket that died with a PostgreSQL restart fails here, before anything
-        happened, so it is retried once on a fresh connection (and the pool renews the others)."""
+    def _begin(self, principal: Principal | None, then=None) -> tuple[Connection, Any]:
+        """A connection in a transaction, its tenant set, and what ``then(psycopg connection)`` returns:
+        BEGIN, the tenant and what ``then`` sends go in one round trip (psycopg's pipeline). A socket
+        that died with a PostgreSQL restart fails here, before anything happened, so it is retried once
+        on a fresh connection (and SQLAlchemy renews the rest of the pool)."""
         tenant = principal.tenant_id if principal else ""
         for attempt in (1, 2):
             conn = self.engine.connect()
+            raw = None
             try:
                 conn.begin()
                 raw = conn.connection.driver_connection
                 with raw.pipeline():
                     raw.execute(SET_TENANT_SQL, (tenant,))
-                return conn
+                    result = then(raw) if then is not None else None
+                return conn, result
             except psycopg.OperationalError:
-                _quietly(conn.invalidate)
+                stale = raw is not None and raw.broken
+                if stale:
+                    _quietly(conn.invalidate)
                 _quietly(conn.close)
-                if attempt == 2:
+                if not stale or attempt == 2:
                     raise
+            except BaseException:
+                _quietly(conn.close)
+                raise
         raise AssertionError("unreachable")
 
     def reader(self, principal: Principal) -> "Reader":
@@ -353,26 +367,15 @@ class Reader:
         self.database, self.principal = database, principal
 
     def rows(self, sql: str, params: dict) -> list[dict]:
-        try:
-            for attempt in (1, 2):
-                pooled = self.database.engine.raw_connection()
-                try:
-                    raw = pooled.driver_connection
-                    with raw.pipeline():
-                        raw.execute(SET_TENANT_SQL, (self.principal.tenant_id,))
-                        cursor = raw.cursor(row_factory=dict_row)
-                        cursor.execute(sql, params)
-                        raw.commit()
-                    return cursor.fetchall()
-                except psycopg.OperationalError:
-                    # A socket that died with a PostgreSQL restart: once more on a fresh one.
-                    if not raw.broken or attempt == 2:
-                        raise
-                    pooled.invalidate()
-                finally:
-                    _quietly(pooled.close)
-        except Exception as exc:
-            if is_unavailable(exc):
-                raise ServiceUnavailable("the database is unavailable", code="DATABASE_UNAVAILABLE") from exc
-            raise
-        raise AssertionError("unreachable")
+        def statement(raw):
+            cursor = raw.cursor(row_factory=dict_row)
+            cursor.execute(sql, params)
+            raw.commit()
+            return cursor
+
+        with _unavailable_as_503():
+            conn, cursor = self.database._begin(self.principal, statement)
+            try:
+                return cursor.fetchall()
+            finally:
+                _quietly(conn.close)

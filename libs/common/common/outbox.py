@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import contextmanager
 
 import amqp
 from kombu import Connection, Exchange
@@ -31,22 +32,42 @@ BACKLOG = text(
 PURGE = text("delete from outbox where published_at < now() - make_interval(secs => :secs)")
 
 
+class BrokerLink:
+    """One AMQP connection and a channel on it, opened on first use and dropped after any failure
+    (the next use opens fresh ones): the way every direct publisher here talks to the broker."""
+
+    def __init__(self, amqp_uri: str, open_channel):
+        self.amqp_uri, self.open_channel = amqp_uri, open_channel
+        self.connection: Connection | None = None
+        self._channel = None
+
+    @contextmanager
+    def channel(self):
+        try:
+            if self._channel is None:
+                conn = Connection(self.amqp_uri, connect_timeout=5)
+                conn.ensure_connection(max_retries=1)
+                self.connection, self._channel = conn, self.open_channel(conn)
+            yield self._channel
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        conn, self.connection, self._channel = self.connection, None, None
+        if conn is not None:
+            try:
+                conn.release()
+            except Exception:  # the socket is usually already gone
+                pass
+
+
 class ConfirmingPublisher:
     """Publishes with publisher confirms over one connection, reopened after any failure."""
 
     def __init__(self, amqp_uri: str, confirm_timeout_s: float = 30.0):
-        self.amqp_uri = amqp_uri
         self.confirm_timeout_s = confirm_timeout_s
-        self._conn: Connection | None = None
-        self._channel: _ConfirmedChannel | None = None
-
-    def _connect(self) -> "_ConfirmedChannel":
-        if self._channel is None:
-            conn = Connection(self.amqp_uri, connect_timeout=5)
-            conn.ensure_connection(max_retries=1)
-            self._conn = conn
-            self._channel = _ConfirmedChannel(conn.default_channel)
-        return self._channel
+        self.link = BrokerLink(amqp_uri, lambda conn: _ConfirmedChannel(conn.default_channel))
 
     def publish(self, exchange: str, routing_key: str, body: str, headers: dict, message_id: str,
                 expiration: float | None = None) -> None:
@@ -55,24 +76,16 @@ class ConfirmingPublisher:
     def publish_many(self, messages: list[tuple[str, str, str, dict, str]], expiration: float | None = None) -> None:
         """(exchange, routing_key, body, headers, message_id) each; returns once the broker confirmed
         them all. One wait for the lot: confirming one by one costs a round trip per message."""
-        try:
-            self._connect().publish_all(messages, self._conn.connection, self.confirm_timeout_s, expiration)
-        except Exception:
-            self.close()
-            raise
+        with self.link.channel() as channel:
+            channel.publish_all(messages, self.link.connection.connection, self.confirm_timeout_s, expiration)
 
     def declare(self, *entities) -> None:
-        channel = self._connect().channel
-        for entity in entities:
-            entity(channel).declare()
+        with self.link.channel() as channel:
+            for entity in entities:
+                entity(channel.channel).declare()
 
     def close(self) -> None:
-        conn, self._conn, self._channel = self._conn, None, None
-        if conn is not None:
-            try:
-                conn.release()
-            except Exception:  # the socket is usually already gone
-                pass
+        self.link.close()
 
 
 class _ConfirmedChannel:

@@ -15,7 +15,6 @@ import sys
 
 import amqp
 import eventlet
-from kombu import Connection
 from nameko import rpc as nameko_rpc
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.exceptions import UnserializableValueError, serialize
@@ -24,6 +23,7 @@ from pydantic import ValidationError
 
 from common.db import is_unavailable
 from common.errors import AppError, ServiceUnavailable, ValidationFailed
+from common.outbox import BrokerLink
 from common.serialization import dumps_bytes
 
 log = logging.getLogger(__name__)
@@ -63,36 +63,19 @@ class ReplySender(SharedExtension):
     and goes through kombu's producer pool and retry wrapper: a sixth of a small call's CPU."""
 
     def setup(self):
-        self.amqp_uri = self.container.config[AMQP_URI_CONFIG_KEY]
         self.exchange = nameko_rpc.get_rpc_exchange(self.container.config).name
+        self.link = BrokerLink(self.container.config[AMQP_URI_CONFIG_KEY], lambda conn: conn.channel())
         self._lock = eventlet.semaphore.Semaphore()  # one writer at a time on the socket
-        self._conn = self._channel = None
 
     def send(self, reply_to: str, correlation_id: str | None, content_type: str, body: bytes) -> None:
-        with self._lock:
-            try:
-                if self._channel is None:
-                    conn = Connection(self.amqp_uri, connect_timeout=5)
-                    conn.ensure_connection(max_retries=1)
-                    self._conn, self._channel = conn, conn.channel()
-                self._channel.basic_publish(
-                    amqp.Message(body, content_type=content_type, content_encoding="utf-8",
-                                 correlation_id=correlation_id, delivery_mode=1),
-                    exchange=self.exchange, routing_key=reply_to)
-            except Exception:
-                self._close()
-                raise
-
-    def _close(self) -> None:
-        conn, self._conn, self._channel = self._conn, None, None
-        if conn is not None:
-            try:
-                conn.release()
-            except Exception:  # the socket is usually already gone
-                pass
+        with self._lock, self.link.channel() as channel:
+            channel.basic_publish(
+                amqp.Message(body, content_type=content_type, content_encoding="utf-8",
+                             correlation_id=correlation_id, delivery_mode=1),
+                exchange=self.exchange, routing_key=reply_to)
 
     def stop(self):
-        self._close()
+        self.link.close()
 
     kill = stop
 

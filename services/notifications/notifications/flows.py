@@ -138,21 +138,21 @@ def change(uow: UnitOfWork, delivery: dict, reported: str, reason: str | None = 
 
 def change_many(uow: UnitOfWork, reports: list[tuple[dict, str, str | None]]) -> list[dict]:
     """``change`` for many (locked) deliveries in a few round trips; returns the ones that changed."""
-    changed = []
+    changed = []  # (the delivery as it now is, the reason this report gave)
     for delivery, reported, reason in reports:
         new = domain.next_state(delivery["state"], reported)
         if new is not None:
-            changed.append({**delivery, "state": new, "reason": reason or delivery["reason"],
-                            "updated_at": uow.now, "_reason": reason})
+            changed.append(({**delivery, "state": new, "reason": reason or delivery["reason"],
+                             "updated_at": uow.now}, reason))
     if not changed:
         return []
     repo.set_deliveries(uow, [{"id": d["id"], "state": d["state"], "reason": d["reason"], "updated_at": uow.now}
-                              for d in changed])
-    repo.add_events(uow, [(d["id"], d["state"], d["_reason"]) for d in changed])
-    messages = repo.messages_by_id(uow, [d["message_id"] for d in changed])
-    for d in changed:
-        announce(uow, messages[d["message_id"]], d, d["state"], d.pop("_reason"))
-    return changed
+                              for d, _ in changed])
+    repo.add_events(uow, [(d["id"], d["state"], reason) for d, reason in changed])
+    messages = repo.messages_by_id(uow, [d["message_id"] for d, _ in changed])
+    for d, reason in changed:
+        announce(uow, messages[d["message_id"]], d, d["state"], reason)
+    return [d for d, _ in changed]
 
 
 def announce(uow: UnitOfWork, message: dict, delivery: dict, state: str, reason: str | None,

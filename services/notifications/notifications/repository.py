@@ -178,15 +178,6 @@ def add_events(uow: UnitOfWork, events: list[tuple]) -> None:
                     {"t": uow.tenant_id, "now": uow.now, **params})
 
 
-def get_message(uow: UnitOfWork, message_id) -> dict | None:
-    return one(uow, "select * from messages where id = :id", id=message_id)
-
-
-def set_delivery(uow: UnitOfWork, delivery_id, **values) -> dict:
-    sets = ", ".join(f"{k} = :{k}" for k in values)
-    return one(uow, f"update deliveries set {sets} where id = :id returning *", id=delivery_id, **values)
-
-
 def deliveries_of_key(uow: UnitOfWork, key: str) -> tuple[dict | None, list[dict]]:
     message = one(uow, "select * from messages where idempotency_key = :k", k=key)
     if message is None:

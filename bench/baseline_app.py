@@ -40,7 +40,7 @@ async def run(conn, query: "repo.CompiledQuery", *values) -> list[dict]:
 def create_app(database_url: str, tenant_id: str, user_id: str) -> FastAPI:
     pool = AsyncConnectionPool(
         database_url, min_size=2, max_size=POOL_SIZE, open=False, timeout=5,
-        kwargs={"options": "-c search_path=tasks -c statement_timeout=30000", "connect_timeout": 3,
+        kwargs={"options": "-c search_path=tasks -c statement_timeout=30000 -c TimeZone=UTC", "connect_timeout": 3,
                 "row_factory": dict_row, "application_name": "followup-bench-baseline"},
         # A liveness check per checkout, as the gateway's pool and the service's pool_pre_ping do.
         check=AsyncConnectionPool.check_connection,

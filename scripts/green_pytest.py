@@ -3,13 +3,14 @@
 Since nameko 2.13 its pytest plugin no longer patches; these tests live in a
 run of their own so the gateway's asyncio tests never see a patched process.
 """
-import os
-
-os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
-
-import eventlet  # noqa: E402
+import eventlet
 
 eventlet.monkey_patch()
+
+from common import amqp_reads, green_waits  # noqa: E402
+
+green_waits.install()
+amqp_reads.install()
 
 import sys  # noqa: E402
 

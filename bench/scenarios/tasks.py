@@ -305,7 +305,7 @@ def queue_statement(user_id: str, cursor: str | None) -> tuple[str, dict]:
 
 
 def _connect_kwargs() -> dict:
-    return {"options": "-c search_path=tasks -c statement_timeout=30000",
+    return {"options": "-c search_path=tasks -c statement_timeout=30000 -c TimeZone=UTC",
             "application_name": "followup-bench-direct"}
 
 

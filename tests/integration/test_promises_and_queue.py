@@ -152,6 +152,8 @@ def test_C5_queue_orders_by_due_date_then_priority_and_pages_stably_while_it_cha
 
     page1 = api.get("/v1/tasks", params={"limit": 3}).json()
     assert [t["id"] for t in page1["items"]] == expected[:3]
+    # A queue item is the task as its case file shows it: the same fields, values and formats.
+    assert page1["items"][0] == api.get(f"/v1/tasks/{expected[0]}").json()["task"]
     # A new task that sorts before the cursor and one closed task must not shift the next page.
     early = api.task(customer["id"], [], title="New and urgent")["task"]
     api.patch(f"/v1/tasks/{early['id']}", json={"due_at": now.isoformat()})

@@ -22,6 +22,9 @@ IDEMPOTENCY_KEY = "idempotency_key"
 USER_EMAIL = "user_email"
 CONTEXT_KEYS = (TENANT_ID, USER_ID, ROLE, CORRELATION_ID, IDEMPOTENCY_KEY, USER_EMAIL)
 HEADER_PREFIX = "nameko."
+# RabbitMQ's pseudo-queue for RPC replies, which the gateway asks for: a reply to it skips queues
+# altogether, and is published to the default exchange (``common.rpc.ReplySender``).
+DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
 
@@ -17,10 +18,11 @@ import amqp
 import eventlet
 from nameko import rpc as nameko_rpc
 from nameko.constants import AMQP_URI_CONFIG_KEY
-from nameko.exceptions import UnserializableValueError, serialize
+from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
 from nameko.extensions import SharedExtension
 from pydantic import ValidationError
 
+from common.context import DIRECT_REPLY_TO
 from common.db import is_unavailable
 from common.errors import AppError, ServiceUnavailable, ValidationFailed
 from common.outbox import BrokerLink
@@ -47,20 +49,15 @@ def as_app_error(exc: BaseException) -> AppError:
     return AppError("internal error")
 
 
-class _ReplyPublisher(nameko_rpc.Publisher):
-    # A reply is transient (non-persistent, to an exclusive queue): waiting for the broker's
-    # confirm of each one cost a round trip per call and bought nothing, since a lost reply
-    # already ends in the caller's timeout and an idempotent retry.
-    use_confirms = False
-
-
-nameko_rpc.Responder.publisher_cls = _ReplyPublisher  # nameko's own replies (a call it refuses itself)
-
-
 class ReplySender(SharedExtension):
     """Sends the replies of a service's RPC workers on one connection of its own, each a plain
     transient publish to the caller's reply queue. nameko's Responder encodes every reply twice
-    and goes through kombu's producer pool and retry wrapper: a sixth of a small call's CPU."""
+    and goes through kombu's producer pool and retry wrapper: a sixth of a small call's CPU.
+
+    A reply is transient (non-persistent, to an exclusive queue) and sent without a publisher
+    confirm: a lost reply already ends in the caller's timeout and an idempotent retry. A caller
+    that asked for RabbitMQ's direct reply-to (the gateway) gets it through the default exchange;
+    nameko's own proxies have a reply queue bound to the RPC exchange."""
 
     def setup(self):
         self.exchange = nameko_rpc.get_rpc_exchange(self.container.config).name
@@ -68,11 +65,12 @@ class ReplySender(SharedExtension):
         self._lock = eventlet.semaphore.Semaphore()  # one writer at a time on the socket
 
     def send(self, reply_to: str, correlation_id: str | None, content_type: str, body: bytes) -> None:
+        exchange = "" if reply_to.startswith(DIRECT_REPLY_TO) else self.exchange
         with self._lock, self.link.channel() as channel:
             channel.basic_publish(
                 amqp.Message(body, content_type=content_type, content_encoding="utf-8",
                              correlation_id=correlation_id, delivery_mode=1),
-                exchange=self.exchange, routing_key=reply_to)
+                exchange=exchange, routing_key=reply_to)
 
     def stop(self):
         self.link.close()
@@ -80,8 +78,44 @@ class ReplySender(SharedExtension):
     kill = stop
 
 
-class Rpc(nameko_rpc.Rpc):
+class RpcConsumer(nameko_rpc.RpcConsumer):
+    """nameko's RPC consumer, answering through ``ReplySender``: its workers' results, and its own
+    refusals (an unknown method, a malformed request), which nameko would send with its Responder
+    to the RPC exchange, where a direct reply-to address does not route."""
+
     replies = ReplySender()
+
+    def handle_result(self, message, result, exc_info):
+        error = serialize(exc_info[1]) if exc_info is not None else None
+        self.reply(message, dumps_bytes({"result": result, "error": error}))
+        return result, exc_info
+
+    def reply(self, message, body: bytes) -> None:
+        try:
+            self.replies.send(message.properties["reply_to"], message.properties.get("correlation_id"),
+                              message.properties.get("content_type") or "application/json", body)
+            self.queue_consumer.ack_message(message)
+        except Exception:
+            # The reply could not be published (broker gone): unacked, the request returns to its
+            # queue with the connection. Raising would make nameko kill the whole container; the
+            # caller has timed out with a 503 anyway, and a retry with its Idempotency-Key replays
+            # the committed result.
+            log.warning("could not send the reply to %s", message.delivery_info.get("routing_key"), exc_info=True)
+
+
+class Rpc(nameko_rpc.Rpc):
+    rpc_consumer = RpcConsumer()
+
+    def setup(self):
+        super().setup()
+        self._signature = inspect.signature(getattr(self.container.service_cls, self.method_name))
+
+    def check_signature(self, args, kwargs):
+        # nameko runs inspect.getcallargs on every call: a signature bound once checks the same in a quarter of the time
+        try:
+            self._signature.bind(None, *args, **kwargs)
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc)) from None
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None:
@@ -95,16 +129,7 @@ class Rpc(nameko_rpc.Rpc):
         except Exception:  # as nameko does: the caller gets an error, the worker's result is dropped
             exc_info = sys.exc_info()
             result, body = None, dumps_bytes({"result": None, "error": serialize(UnserializableValueError(result))})
-        try:
-            self.replies.send(message.properties["reply_to"], message.properties.get("correlation_id"),
-                              message.properties.get("content_type") or "application/json", body)
-            self.rpc_consumer.queue_consumer.ack_message(message)
-        except Exception:
-            # The reply could not be published (broker gone): unacked, the request returns to its
-            # queue with the connection. Raising would make nameko kill the whole container; the
-            # caller has timed out with a 503 anyway, and a retry with its Idempotency-Key replays
-            # the committed result.
-            log.warning("could not send the reply of %s", self.method_name, exc_info=True)
+        self.rpc_consumer.reply(message, body)
         return result, exc_info
 
 

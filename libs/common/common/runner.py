@@ -1,26 +1,24 @@
 """Run one nameko service as a process: ``python -m common.runner <service>``.
 
-Patches eventlet and picks psycopg's green wait function before anything else
-is imported, and bounds shutdown: on SIGTERM running workers get
+Patches eventlet before anything else is imported, makes psycopg's waits green
+and cheap (``common.green_waits``) and py-amqp's reads buffered
+(``common.amqp_reads``), and bounds shutdown: on SIGTERM running workers get
 ``SHUTDOWN_GRACE_S`` to finish, then the container is killed (unacked
 messages go back to the broker, uncommitted work rolls back).
 """
-import os
-
-os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
-
 import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
 import logging  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
 import common.serialization  # noqa: E402,F401  (orjson as nameko's json)
-from common.db import assert_green_waits  # noqa: E402
+from common import amqp_reads, green_waits  # noqa: E402
 from common.gc_tuning import tune_gc  # noqa: E402
 from common.logs import configure_logging  # noqa: E402
 from common.settings import load_service_settings  # noqa: E402
@@ -31,7 +29,8 @@ log = logging.getLogger("common.runner")
 
 
 def main(service: str) -> None:
-    assert_green_waits()
+    green_waits.install()
+    amqp_reads.install()
     settings = load_service_settings(service)
     configure_logging(service, settings.log_level)
     config = settings.nameko_config()

@@ -18,7 +18,7 @@ class GatewayDatabase:
     def __init__(self, url: str, size: int):
         self.pool = AsyncConnectionPool(
             conninfo(url), min_size=2, max_size=size, open=False, timeout=5,
-            kwargs={"options": "-c search_path=gateway -c statement_timeout=10000", "connect_timeout": 3,
+            kwargs={"options": "-c search_path=gateway -c statement_timeout=10000 -c TimeZone=UTC", "connect_timeout": 3,
                     "row_factory": dict_row, "application_name": "followup-gateway"},
             check=AsyncConnectionPool.check_connection,
         )

@@ -1,9 +1,11 @@
 """Nameko RPC from asyncio, over pika's asyncio adapter.
 
-One AMQP connection, one exclusive reply queue, futures keyed by correlation
-id: the wire protocol nameko's own proxies speak (request on ``nameko-rpc``
-with routing key ``<service>.<method>``, body ``{"args", "kwargs"}``, context
-data as ``nameko.*`` headers; reply ``{"result", "error"}`` to ``reply_to``).
+One AMQP connection, futures keyed by correlation id: the wire protocol nameko's
+own proxies speak (request on ``nameko-rpc`` with routing key
+``<service>.<method>``, body ``{"args", "kwargs"}``, context data as
+``nameko.*`` headers; reply ``{"result", "error"}`` to ``reply_to``). Replies
+come by RabbitMQ's direct reply-to: no reply queue, so the broker hands each
+reply straight to this connection instead of passing it through a queue.
 Requests are non-persistent and expire with their timeout, so a request the
 gateway gave up on is not worked on later. Publishing is ``mandatory``: a
 service whose queue does not exist answers 503 at once instead of timing out.
@@ -18,14 +20,42 @@ import uuid
 import orjson
 import pika
 from pika.adapters.asyncio_connection import AsyncioConnection
+from pika.adapters.utils.io_services_utils import _AsyncPlaintextTransport
 
-from common.context import Principal
+from common.context import DIRECT_REPLY_TO, Principal
 from common.errors import AppError, ServiceUnavailable, from_remote
 from common import metrics
 
 log = logging.getLogger(__name__)
 EXCHANGE = "nameko-rpc"
 RESULT_PREFIX, RESULT_SUFFIX = b'{"result":', b',"error":null}'
+
+
+class _Connection(AsyncioConnection):
+    """pika's asyncio connection, sending each request in one ``send()`` as it is published.
+
+    pika writes a message's method, header and body frames one at a time, and its transport never
+    sends at once: it watches the socket for writability and sends on the next loop iteration
+    (a writer added and removed, two epoll changes and a loop round per request). Here the frames
+    go out together, straight away when nothing is queued before them; whatever the socket does
+    not take goes to pika's own buffer and writability watcher, as before."""
+
+    def _output_marshaled_frames(self, marshaled_frames) -> None:
+        data = b"".join(marshaled_frames)
+        self.bytes_sent += len(data)
+        self.frames_sent += len(marshaled_frames)
+        transport = self._transport
+        if (isinstance(transport, _AsyncPlaintextTransport) and transport.get_write_buffer_size() == 0
+                and transport._state == transport._STATE_ACTIVE):
+            try:
+                data = data[transport._sock.send(data):]
+            except (BlockingIOError, InterruptedError):
+                pass
+            except OSError:
+                pass  # pika's own write path meets the error too and closes the connection properly
+            if not data:
+                return
+        self._adapter_emit_data(data)
 
 
 class RpcClient:
@@ -37,7 +67,6 @@ class RpcClient:
         self._closing = False
         self._conn: AsyncioConnection | None = None
         self._channel = None
-        self._queue = ""
         self._retry_delay = 0.2
 
     # ---- connection life cycle ------------------------------------------------
@@ -60,8 +89,7 @@ class RpcClient:
         params.connection_attempts = 1
         params.socket_timeout = 5
         params.blocked_connection_timeout = 10
-        self._queue = f"rpc.reply-gateway-{uuid.uuid4().hex}"
-        self._conn = AsyncioConnection(
+        self._conn = _Connection(
             params,
             on_open_callback=self._on_open,
             on_open_error_callback=self._on_open_error,
@@ -94,20 +122,16 @@ class RpcClient:
         self._channel = channel
         channel.add_on_close_callback(self._on_channel_closed)
         channel.add_on_return_callback(self._on_return)
-        channel.exchange_declare(
-            EXCHANGE, exchange_type="topic", durable=True,
-            callback=lambda _: channel.queue_declare(
-                self._queue, exclusive=True, auto_delete=True, callback=self._on_queue_declared),
-        )
+        channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True, callback=self._on_exchange)
 
-    def _on_queue_declared(self, _frame) -> None:
-        self._channel.queue_bind(self._queue, EXCHANGE, routing_key=self._queue, callback=self._on_bound)
+    def _on_exchange(self, _frame) -> None:
+        # Direct reply-to: consumed with auto-ack on the channel that publishes the requests.
+        self._channel.basic_consume(DIRECT_REPLY_TO, self._on_reply, auto_ack=True, callback=self._on_consuming)
 
-    def _on_bound(self, _frame) -> None:
-        self._channel.basic_consume(self._queue, self._on_reply, auto_ack=True)
+    def _on_consuming(self, _frame) -> None:
         self._retry_delay = 0.2
         self._ready.set()
-        log.info("rpc client ready", extra={"reply_queue": self._queue})
+        log.info("rpc client ready")
 
     def _on_channel_closed(self, channel, reason) -> None:
         self._ready.clear()
@@ -151,7 +175,7 @@ class RpcClient:
                 EXCHANGE, f"{service}.{method}",
                 orjson.dumps({"args": [], "kwargs": kwargs}),
                 pika.BasicProperties(
-                    content_type="application/json", content_encoding="utf-8", reply_to=self._queue,
+                    content_type="application/json", content_encoding="utf-8", reply_to=DIRECT_REPLY_TO,
                     correlation_id=correlation_id, headers=headers, delivery_mode=1,
                     expiration=str(int(timeout * 1000)),
                 ),

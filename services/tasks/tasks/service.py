@@ -257,10 +257,10 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
     def list_tasks(self, assignee: str | None = None, status: str | None = None, customer_id: str | None = None,
                    category: str | None = None, limit: int | None = None, cursor: str | None = None) -> dict:
         """C5: the caller's queue (or ``assignee``'s), overdue promises first, then due date, then priority."""
-        rows, next_cursor = repo.task_queue(  # one statement: a read of its own, one round trip
+        items, next_cursor = repo.task_queue(  # one statement: a read of its own, one round trip
             self.db.reader(self.caller), owner=assignee or self.caller.user_id, status=status,
             customer_id=customer_id, category=category, limit=clamp_limit(limit), cursor=cursor)
-        return {"items": [view(c.TaskView, r) for r in rows], "next_cursor": next_cursor}
+        return {"items": items, "next_cursor": next_cursor}
 
     @rpc
     def get_settings(self) -> dict:

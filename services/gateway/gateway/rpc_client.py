@@ -31,6 +31,11 @@ EXCHANGE = "nameko-rpc"
 RESULT_PREFIX, RESULT_SUFFIX = b'{"result":', b',"error":null}'
 
 
+# pika reads its socket 4 KiB at a time: a 23 KB reply (a queue page) took six recv() calls, each
+# followed by a frame-decoding pass over the growing buffer. One read takes what the socket holds.
+_AsyncPlaintextTransport._MAX_RECV_BYTES = 65536
+
+
 class _Connection(AsyncioConnection):
     """pika's asyncio connection, sending each request in one ``send()`` as it is published.
 

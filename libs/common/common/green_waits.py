@@ -5,7 +5,8 @@ psycopg's ``wait_select`` is green under eventlet, but each of its waits goes th
 that a socket is writable, which it nearly always is. A one-statement read waits a dozen times, so
 that was the largest single cost of a small RPC. ``wait_green`` asks the kernel first with one
 ``poll(0)`` (the unpatched one: it never blocks), and only when the socket is not ready parks the
-green thread on eventlet's hub with ``trampoline``, as green sockets do.
+green thread on eventlet's hub: ``trampoline`` for a read, as green sockets do; eventlet's green
+``select`` on both directions for the rare write that finds the socket buffer full.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from time import monotonic
 
 import psycopg.waiting as waiting
 from eventlet import patcher
+from eventlet.green import select as green_select
 from eventlet.hubs import trampoline
 from psycopg import errors
 
@@ -50,15 +52,19 @@ def wait_green(gen, fileno: int, interval: float = 0.0, timeout: float | None = 
         while True:
             ready = _ready_now(fileno, wanted)
             if not ready:
-                # Write-blocked (a full socket buffer) is waited on as write; psycopg reads what the
-                # server sent in the meantime once the write is done.
-                read = wanted == _WAIT_R
                 left = None if deadline is None else max(0.0, deadline - monotonic())
-                try:
-                    trampoline(fileno, read=read, write=not read, timeout=left, timeout_exc=_Timeout)
-                    ready = _READY_R if read else (_ready_now(fileno, wanted) or _READY_W)
-                except _Timeout:
-                    ready = 0
+                if wanted == _WAIT_R:
+                    try:
+                        trampoline(fileno, read=True, timeout=left, timeout_exc=_Timeout)
+                        ready = _READY_R
+                    except _Timeout:
+                        ready = 0
+                else:
+                    # Write-blocked (a full socket buffer), which is rare: wait for either, as psycopg
+                    # asks, since in a pipeline the server may need us to read before it reads again.
+                    rl, wl, _ = green_select.select([fileno] if wanted & _WAIT_R else [],
+                                                    [fileno] if wanted & _WAIT_W else [], [], left)
+                    ready = (_READY_R if rl else 0) | (_READY_W if wl else 0)
             wanted = gen.send(_READY[ready])
             if deadline is not None and monotonic() >= deadline:
                 raise errors._WaitTimeout("wait timeout expired")

@@ -98,3 +98,20 @@ def test_green_waits_carry_statements_larger_than_the_socket_buffers_both_ways(i
     finally:
         beat.kill()
         db.engine.dispose()
+
+
+def test_a_pipeline_sending_and_receiving_more_than_the_socket_buffers_hold_does_not_deadlock(infra):
+    """executemany runs as a pipeline: while psycopg still writes parameters, PostgreSQL writes results,
+    20 MB each way, far past the socket buffers, so writes find the socket full and wait greenly."""
+    import psycopg
+
+    big = "z" * (256 << 10)
+    with eventlet.Timeout(60), psycopg.connect(infra.admin_url) as conn:
+        cur = conn.cursor()
+        cur.executemany("select length(%s::text) as n, %s::text as echo", [(big, big)] * 80, returning=True)
+        lengths = []
+        while True:
+            lengths.append(cur.fetchone()[0])
+            if not cur.nextset():
+                break
+    assert lengths == [len(big)] * 80

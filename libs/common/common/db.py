@@ -255,25 +255,19 @@ class UnitOfWork:
         False means another replica took it over after our lease ran out: the
         caller must roll back so the effect happens once.
         """
-        row = self.conn.execute(
-            text(
-                "update timers set done_at = :now, claimed_until = null where id = :id"
-                " and done_at is null and claimed_by = :by returning 1"
-            ),
-            {"id": timer_id, "by": claimed_by, "now": self.now},
-        ).first()
-        return row is not None
+        return timer_id in self._complete_timers([timer_id], claimed_by)
 
     def complete_timers(self, timers) -> set[int]:
         """``complete_timer`` for a batch; returns the ids still ours (the others were taken over)."""
-        if not timers:
-            return set()
+        return self._complete_timers([t.id for t in timers], timers[0].claimed_by) if timers else set()
+
+    def _complete_timers(self, ids: list[int], claimed_by: str) -> set[int]:
         rows = self.conn.execute(
             text(
                 "update timers set done_at = :now, claimed_until = null where id = any(:ids)"
                 " and done_at is null and claimed_by = :by returning id"
             ),
-            {"ids": [t.id for t in timers], "by": timers[0].claimed_by, "now": self.now},
+            {"ids": ids, "by": claimed_by, "now": self.now},
         ).all()
         return {r[0] for r in rows}
 
@@ -375,15 +369,12 @@ class Database:
 
 
 class Reader:
-    """What ``CompiledQuery.run`` reads from when a read is one statement: ``Database.read``.
-    Each statement is its own snapshot; reads that must agree with each other belong in one
+    """A tenant's one-statement reads (``Database.read``), rows as tuples in the statement's column
+    order. Each statement is its own snapshot; reads that must agree with each other belong in one
     ``Database.transaction``."""
 
     def __init__(self, database: Database, principal: Principal):
         self.database, self.principal = database, principal
-
-    def rows(self, sql: str, params: dict) -> list[dict]:
-        return self.database.read(self.principal, sql, params)
 
     def tuples(self, sql: str, params: dict) -> list[tuple]:
         return self.database.read(self.principal, sql, params, tuple_row)

@@ -87,10 +87,11 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
 
     def handle_result(self, message, result, exc_info):
         error = serialize(exc_info[1]) if exc_info is not None else None
-        self.reply(message, dumps_bytes({"result": result, "error": error}))
-        return result, exc_info
-
-    def reply(self, message, body: bytes) -> None:
+        try:
+            body = dumps_bytes({"result": result, "error": error})
+        except Exception:  # as nameko does: the caller gets an error, the worker's result is dropped
+            exc_info = sys.exc_info()
+            result, body = None, dumps_bytes({"result": None, "error": serialize(UnserializableValueError(result))})
         try:
             self.replies.send(message.properties["reply_to"], message.properties.get("correlation_id"),
                               message.properties.get("content_type") or "application/json", body)
@@ -101,6 +102,7 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
             # caller has timed out with a 503 anyway, and a retry with its Idempotency-Key replays
             # the committed result.
             log.warning("could not send the reply to %s", message.delivery_info.get("routing_key"), exc_info=True)
+        return result, exc_info
 
 
 class Rpc(nameko_rpc.Rpc):
@@ -123,14 +125,7 @@ class Rpc(nameko_rpc.Rpc):
             if err.code == "INTERNAL":
                 log.error("unhandled error in %s", self.method_name, exc_info=exc_info)
             exc_info = (type(err), err, exc_info[2])
-        error = serialize(exc_info[1]) if exc_info is not None else None
-        try:
-            body = dumps_bytes({"result": result, "error": error})
-        except Exception:  # as nameko does: the caller gets an error, the worker's result is dropped
-            exc_info = sys.exc_info()
-            result, body = None, dumps_bytes({"result": None, "error": serialize(UnserializableValueError(result))})
-        self.rpc_consumer.reply(message, body)
-        return result, exc_info
+        return self.rpc_consumer.handle_result(message, result, exc_info)
 
 
 rpc = Rpc.decorator

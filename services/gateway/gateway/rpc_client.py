@@ -54,10 +54,8 @@ class _Connection(AsyncioConnection):
                 and transport._state == transport._STATE_ACTIVE):
             try:
                 data = data[transport._sock.send(data):]
-            except (BlockingIOError, InterruptedError):
+            except OSError:  # would block, or broken: pika's own write path retries or closes properly
                 pass
-            except OSError:
-                pass  # pika's own write path meets the error too and closes the connection properly
             if not data:
                 return
         self._adapter_emit_data(data)

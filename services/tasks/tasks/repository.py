@@ -313,9 +313,8 @@ class CompiledQuery:
         self.param_names = list(compiled.params)
         self.defaults = dict(compiled.params)  # literals such as the LIMIT travel with the statement
 
-    def run(self, source, *values, **params) -> list[dict]:
-        """On a transaction (``UnitOfWork``) or as a read of its own (``Database.reader``)."""
-        return source.rows(self.sql, {**self.defaults, **params} if params else dict(zip(self.param_names, values)))
+    def run(self, uow: UnitOfWork, *values, **params) -> list[dict]:
+        return uow.rows(self.sql, {**self.defaults, **params} if params else dict(zip(self.param_names, values)))
 
 
 _PROBE = uuid.UUID(int=0)

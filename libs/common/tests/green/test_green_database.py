@@ -57,14 +57,14 @@ def test_a_one_round_trip_read_sees_its_tenant_and_leaves_none_on_the_pooled_con
 
     db = Database(make_engine(infra.admin_url, schema="probe", pool_size=1), "probe")  # one pooled connection
     try:
-        reader = db.reader(Principal(TENANT, None, "system"))
-        assert reader.rows("select current_setting('app.tenant_id', true) as tenant", {}) == [{"tenant": TENANT}]
+        principal = Principal(TENANT, None, "system")
+        assert db.read(principal, "select current_setting('app.tenant_id', true) as tenant", {}) == [{"tenant": TENANT}]
         with db.engine.connect() as conn:  # the same connection, next user: no tenant left behind
             assert conn.exec_driver_sql("select coalesce(current_setting('app.tenant_id', true), '')").scalar() == ""
             assert conn.connection.driver_connection.autocommit is False  # and transactions as before
         with pytest.raises(Exception):
-            reader.rows("select 1 / 0 as boom", {})
-        assert reader.rows("select %(n)s::int + 1 as n", {"n": 41}) == [{"n": 42}]  # the connection recovered
+            db.read(principal, "select 1 / 0 as boom", {})
+        assert db.read(principal, "select %(n)s::int + 1 as n", {"n": 41}) == [{"n": 42}]  # the connection recovered
     finally:
         db.engine.dispose()
 
@@ -88,8 +88,8 @@ def test_green_waits_carry_statements_larger_than_the_socket_buffers_both_ways(i
     beat = eventlet.spawn(ticker)
     try:
         big = "x" * (8 << 20)
-        rows = db.reader(Principal(TENANT, None, "system")).rows(
-            "select length(%(s)s::text) as n, repeat('y', 8 << 20) as back", {"s": big})
+        rows = db.read(
+            Principal(TENANT, None, "system"), "select length(%(s)s::text) as n, repeat('y', 8 << 20) as back", {"s": big})
         assert rows[0]["n"] == len(big) and len(rows[0]["back"]) == 8 << 20
         started = len(ticks)
         with db.transaction(None) as uow:

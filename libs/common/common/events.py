@@ -15,7 +15,7 @@ import traceback
 from datetime import datetime, timezone
 
 import eventlet
-from kombu import Connection, Queue
+from kombu import Queue
 from nameko.events import EventHandler
 from nameko.extensions import SharedExtension
 from pydantic import BaseModel
@@ -24,7 +24,7 @@ from common import metrics
 from common.context import Principal
 from common.contracts.envelope import EventEnvelope, parse_event
 from common.errors import ValidationFailed
-from common.outbox import ConfirmingPublisher
+from common.outbox import BrokerLink, ConfirmingPublisher
 from common.store import settings_of
 
 log = logging.getLogger(__name__)
@@ -85,17 +85,23 @@ class DeadLetterRouter(SharedExtension):
     kill = stop
 
     def _watch_depths(self):
-        """Export how many messages wait in each dead-letter queue (alerts fire on it)."""
-        while self._running:
-            try:
-                with Connection(self.amqp_uri, connect_timeout=5) as conn:
-                    for queue in sorted(self.queues):
-                        dlq = dead_letter_queue_name(queue)
-                        _, depth, _ = conn.default_channel.queue_declare(dlq, passive=True)
-                        metrics.DLQ_DEPTH.labels(self.service_name, dlq).set(depth)
-            except Exception as exc:  # broker down or queue not declared yet: try again later
-                log.debug("dlq depth check failed", extra={"error": repr(exc)})
-            eventlet.sleep(self.depth_interval_s)
+        """Export how many messages wait in each dead-letter queue (alerts fire on it). The link stays
+        open between checks: a new AMQP connection every few seconds costs the broker far more than
+        the check itself."""
+        link = BrokerLink(self.amqp_uri, lambda conn: conn.channel())
+        try:
+            while self._running:
+                try:
+                    with link.channel() as channel:
+                        for queue in sorted(self.queues):
+                            dlq = dead_letter_queue_name(queue)
+                            _, depth, _ = channel.queue_declare(dlq, passive=True)
+                            metrics.DLQ_DEPTH.labels(self.service_name, dlq).set(depth)
+                except Exception as exc:  # broker down or queue not declared yet: try again later
+                    log.debug("dlq depth check failed", extra={"error": repr(exc)})
+                eventlet.sleep(self.depth_interval_s)
+        finally:
+            link.close()
 
     def route_failure(self, queue: str, message, exc_info) -> None:
         headers = dict(message.headers or {})

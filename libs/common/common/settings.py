@@ -50,6 +50,8 @@ class ServiceSettings(CommonSettings):
     retry_base_delay_ms: int = Field(500, ge=0)
     dlq_depth_interval_s: float = Field(15.0, gt=0)
     outbox_poll_interval_s: float = Field(0.5, gt=0)
+    # An idle relay backs off to this (commits in the same process wake it at once, whatever the wait).
+    outbox_idle_poll_max_s: float = Field(5.0, gt=0)
     outbox_batch_size: int = Field(200, ge=1)
     # Test hook: a relay that is off leaves committed events in the outbox (crash-window tests).
     outbox_relay_enabled: bool = True

@@ -1,10 +1,13 @@
 """The database dependency must not block eventlet's hub (DESIGN.md, measured facts)."""
 import time
+from typing import ClassVar
 
 import eventlet
 from nameko.testing.services import entrypoint_hook
+from pydantic import BaseModel
 from sqlalchemy import text
 
+from common.contracts.envelope import EVENT_PRODUCERS
 from common.rpc import rpc
 from common.store import DatabaseProvider
 
@@ -115,3 +118,33 @@ def test_a_pipeline_sending_and_receiving_more_than_the_socket_buffers_hold_does
             if not cur.nextset():
                 break
     assert lengths == [len(big)] * 80
+
+
+class ProbeHappened(BaseModel):
+    event_type: ClassVar[str] = "probe_happened"
+    note: str = "committed while the relay was idle"
+
+
+class OutboxProbe:
+    name = "probe"
+    db = DatabaseProvider()
+
+    @rpc
+    def commit_event(self):
+        from common.context import Principal
+        with self.db.transaction(Principal(TENANT, None, "system")) as uow:
+            uow.publish(ProbeHappened())
+
+
+def test_X1_a_commit_wakes_the_relay_however_long_its_idle_wait_has_grown(make_container, sql, monkeypatch):
+    monkeypatch.setitem(EVENT_PRODUCERS, ProbeHappened.event_type, frozenset({"probe"}))
+    container = make_container(OutboxProbe, outbox_poll_interval_s=0.1, outbox_idle_poll_max_s=60)
+    container.start()
+    # Idle polls 0.1, 0.3, 0.7, 1.5 and 3.1 s after start: at 3.5 s the relay is in a 3.2 s wait.
+    eventlet.sleep(3.5)
+    with entrypoint_hook(container, "commit_event") as hook:
+        hook()
+    committed = time.monotonic()
+    while sql("select count(*) from probe.outbox where published_at is null")[0][0]:
+        assert time.monotonic() - committed < 1.0, "the commit did not wake the relay; it waited for its poll"
+        eventlet.sleep(0.02)

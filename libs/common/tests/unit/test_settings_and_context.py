@@ -7,6 +7,7 @@ from common.context import Principal, principal_from_context
 from common.errors import Unauthenticated
 from common.events import backoff_ms
 from common.settings import ServiceSettings
+from common.store import next_relay_wait
 
 
 @pytest.mark.parametrize("value", ["", "changeme", "CHANGE_ME", "<your database url>"])
@@ -38,3 +39,14 @@ def test_principal_drops_empty_context_values():
 def test_retry_backoff_grows_and_is_capped():
     assert [backoff_ms(n, 500) for n in (1, 2, 3)] == [500, 1000, 2000]
     assert backoff_ms(30, 500) == 60_000
+
+
+def test_X1_idle_outbox_relay_polls_less_often_and_returns_to_base_on_work():
+    waits, wait = [], 0.5
+    for _ in range(6):
+        wait = next_relay_wait(wait, base=0.5, idle_max=5.0, active=False)
+        waits.append(wait)
+    assert waits == [1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
+    assert next_relay_wait(5.0, base=0.5, idle_max=5.0, active=True) == 0.5
+    # a cap below the base interval never makes the relay poll faster than its base
+    assert next_relay_wait(0.5, base=0.5, idle_max=0.1, active=False) == 0.5

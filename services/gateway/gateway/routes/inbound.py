@@ -36,7 +36,7 @@ from common.context import Principal
 from common.contracts.triage import GradingRequest, InboundCommunication
 from common.errors import Unauthenticated, ValidationFailed
 from common.rpc import validation_details
-from gateway.deps import STAFF, Caller, caller
+from gateway.deps import STAFF, Caller, caller, staff
 from gateway.responses import JSONResponse
 
 router = APIRouter(prefix="/v1", tags=["inbound"])
@@ -219,11 +219,6 @@ async def webhook_secret(who: Caller = Depends(caller)):
             "signature_header": "X-Followup-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>",
             "twilio": "X-Twilio-Signature with the secret as auth token",
             "url": f"/v1/inbound/{{channel}}?tenant={who.tenant_id}"}
-
-
-def staff(who: Caller = Depends(caller)) -> Caller:
-    who.identity.require_role(*STAFF)
-    return who
 
 
 @router.get("/communications/{communication_id}")

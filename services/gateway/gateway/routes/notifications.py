@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from common.context import Principal
 from common.errors import AppError, BadRequest, NotFound, Unauthenticated
 from common.webhook_signing import HEADER, verify
-from gateway.deps import STAFF, Caller, caller
+from gateway.deps import Caller, caller, staff
 from gateway.responses import JSONResponse
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
@@ -28,11 +28,6 @@ NO_STORE = {"Cache-Control": "no-store, max-age=0"}
 STREAM_POLL_S = 1.0
 STREAM_HEARTBEAT_S = 15.0
 PROVIDERS = ("twilio", "lob", "smtp", "dsn")
-
-
-def staff(who: Caller = Depends(caller)) -> Caller:
-    who.identity.require_role(*STAFF)
-    return who
 
 
 # ---- in-app inbox (E1, E5) ------------------------------------------------------------------------

@@ -69,6 +69,15 @@ def test_X2_missing_or_bad_key_is_401(system, header):
     assert resp.status_code == 401 and resp.json()["error"]["code"] == "UNAUTHENTICATED"
 
 
+def test_X2_every_answer_carries_one_request_id_the_callers_own_when_it_sent_one(system, api):
+    for resp in (api.get("/v1/tasks?limit=1"), api.get("/v1/tasks/not-a-uuid"),
+                 httpx.get(f"{system.base_url}/v1/tasks", headers={"Authorization": "Bearer fu_not-a-real-key"})):
+        assert len(resp.headers.get_list("x-request-id")) == 1, (resp.status_code, resp.headers)
+    for path in ("/v1/tasks?limit=1", f"/v1/tasks/{uuid.uuid4()}"):
+        resp = api.get(path, headers={"X-Request-ID": "trace-42"})
+        assert resp.headers.get_list("x-request-id") == ["trace-42"], (resp.status_code, resp.headers)
+
+
 def test_unknown_ids_are_404_and_malformed_ids_are_422(api):
     assert api.get(f"/v1/tasks/{uuid.uuid4()}").json()["error"]["code"] == "TASK_NOT_FOUND"
     assert api.get("/v1/tasks/not-a-uuid").status_code == 422

@@ -63,7 +63,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def app_error(request: Request, exc: AppError):
         if exc.code in ("INTERNAL",):
             log.error("internal error", exc_info=exc)
-        return error_response(exc, request.scope.get("state", {}).get("request_id"))
+        return error_response(exc)  # GatewayMiddleware adds the X-Request-ID on the way out
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
@@ -81,7 +81,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
         log.error("unhandled error", exc_info=exc)
-        return error_response(AppError("internal error"))
+        # Starlette sends this one from outside every middleware: the request id goes on here.
+        return error_response(AppError("internal error"), request.scope.get("state", {}).get("request_id"))
 
     @app.get("/healthz", tags=["health"])
     async def healthz():

@@ -46,9 +46,8 @@ class GatewayMiddleware:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
-        def too_large():  # built only when needed: most requests never are
-            return error_response(
-                PayloadTooLarge(f"request bodies are limited to {self.max_body_bytes} bytes"), request_id)
+        def too_large():  # built only when needed: most requests never are; send_wrapper adds the id
+            return error_response(PayloadTooLarge(f"request bodies are limited to {self.max_body_bytes} bytes"))
 
         declared = headers.get(b"content-length")
         try:

@@ -17,6 +17,8 @@ class JSONResponse(Response):
 
 
 def error_response(err: AppError, request_id: str | None = None) -> JSONResponse:
+    """The error as the API's body. ``request_id`` only where the response bypasses GatewayMiddleware,
+    which otherwise adds the X-Request-ID header itself (twice would be one too many)."""
     status = status_for(err.code, err.status)
     headers = {}
     if status == 429 and isinstance(err.details, dict) and "retry_after_s" in err.details:

@@ -61,6 +61,11 @@ class _Connection(AsyncioConnection):
         self._adapter_emit_data(data)
 
 
+def _expire(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_exception(asyncio.TimeoutError())
+
+
 class RpcClient:
     def __init__(self, amqp_uri: str, timeout: float = 10.0):
         self.amqp_uri = amqp_uri
@@ -171,6 +176,9 @@ class RpcClient:
         correlation_id = uuid.uuid4().hex
         future = self._loop.create_future()
         self._pending[correlation_id] = future
+        # The timeout fails the future itself: asyncio.wait_for would put a second future and a
+        # callback between the reply and this coroutine, one more loop iteration per call.
+        expiry = self._loop.call_later(timeout, _expire, future)
         headers = principal.as_headers()
         headers["nameko.call_id_stack"] = [f"gateway.{service}.{method}.{correlation_id}"]
         try:
@@ -184,7 +192,7 @@ class RpcClient:
                 ),
                 mandatory=True,
             )
-            body = await asyncio.wait_for(future, timeout)
+            body = await future
         except asyncio.TimeoutError:
             metrics.RPC_CALLS.labels(service, method, "timeout").inc()
             raise ServiceUnavailable(f"{service} did not answer in {timeout}s", code="SERVICE_TIMEOUT") from None
@@ -195,6 +203,7 @@ class RpcClient:
             metrics.RPC_CALLS.labels(service, method, "unavailable").inc()
             raise ServiceUnavailable("the message broker is unavailable") from exc
         finally:
+            expiry.cancel()
             self._pending.pop(correlation_id, None)
         if raw and body.startswith(RESULT_PREFIX) and body.endswith(RESULT_SUFFIX):
             # The services write replies with orjson in a fixed shape: the result's bytes can

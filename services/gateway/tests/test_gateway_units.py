@@ -39,3 +39,28 @@ def test_rate_limit_refills_over_time(monkeypatch):
 def test_gateway_refuses_placeholder_secrets():
     with pytest.raises(ValueError):
         GatewaySettings(database_url="postgresql://x@y/z", api_key_pepper="changeme", webhook_signing_secret="s" * 20)
+
+
+def test_X2_an_unexpected_error_is_a_500_in_the_api_error_shape_with_one_request_id():
+    import asyncio
+
+    import httpx
+
+    from gateway.app import create_app
+
+    app = create_app(GatewaySettings(database_url="postgresql://x@y/z", amqp_uri="amqp://guest:guest@127.0.0.1/",
+                                     api_key_pepper="p" * 20, webhook_signing_secret="s" * 20))
+
+    @app.get("/v1/boom")
+    async def boom():
+        raise RuntimeError("a bug")
+
+    async def call():
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            return await client.get("/v1/boom", headers={"X-Request-ID": "trace-500"})
+
+    resp = asyncio.run(call())
+    assert resp.status_code == 500
+    assert resp.json()["error"]["code"] == "INTERNAL"
+    assert resp.headers.get_list("x-request-id") == ["trace-500"]

@@ -7,6 +7,7 @@ from nameko.testing.services import entrypoint_hook
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from common.context import Principal
 from common.contracts.envelope import EVENT_PRODUCERS
 from common.rpc import rpc
 from common.store import DatabaseProvider
@@ -55,7 +56,6 @@ TENANT = "11111111-1111-1111-1111-111111111111"
 
 def test_a_one_round_trip_read_sees_its_tenant_and_leaves_none_on_the_pooled_connection(infra):
     import pytest
-    from common.context import Principal
     from common.db import Database, make_engine
 
     db = Database(make_engine(infra.admin_url, schema="probe", pool_size=1), "probe")  # one pooled connection
@@ -76,7 +76,6 @@ def test_green_waits_carry_statements_larger_than_the_socket_buffers_both_ways(i
     """A parameter and a result of 8 MB each fill the socket buffers, so the write waits and the
     read waits both park on the hub; meanwhile another green thread keeps running."""
     from common import green_waits
-    from common.context import Principal
     from common.db import Database, make_engine
 
     assert green_waits.installed()
@@ -131,7 +130,6 @@ class OutboxProbe:
 
     @rpc
     def commit_event(self):
-        from common.context import Principal
         with self.db.transaction(Principal(TENANT, None, "system")) as uow:
             uow.publish(ProbeHappened())
 

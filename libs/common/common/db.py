@@ -336,6 +336,7 @@ class Database:
                 raw = pooled.driver_connection
                 try:
                     raw.autocommit = True
+                    raw._pipeline = _OneWritePipeline(raw)
                     with raw.pipeline():
                         raw.execute(SET_TENANT_SQL, (principal.tenant_id,))
                         # Binary results: timestamps, uuids and numbers load without parsing text.
@@ -366,6 +367,34 @@ class Database:
             yield uow
             if not uow.complete_timer(timer.id, timer.claimed_by):
                 raise TimerTakenOver(f"timer {timer.id} was taken over by another replica")
+
+
+class _OneWritePipeline(psycopg.Pipeline):
+    """A pipeline whose statements and Sync leave in one write, when the block ends.
+
+    psycopg writes each statement as it is executed and the Sync when the block ends, by which time
+    PostgreSQL has run the query and sent what fills its 8 KB buffer: the rest of the rows wait for
+    the Sync, a second round trip. Held, the statements stay in libpq's buffer (in pipeline mode
+    libpq writes when told to). Anything that needs results before the end (a sync) ends the hold
+    first, so nothing can wait on a statement that was never sent. psycopg internals, pinned by the
+    lock file; the green tests check the behaviour."""
+
+    _holding = True
+
+    def _communicate_gen(self):
+        if self._holding:
+            return
+        while self.command_queue:  # into libpq's buffer; the Sync at the end writes them all
+            self.command_queue.popleft()()
+        yield from super()._communicate_gen()
+
+    def _sync_gen(self):
+        self._holding = False
+        yield from super()._sync_gen()
+
+    def _exit_gen(self):
+        self._holding = False
+        yield from super()._exit_gen()
 
 
 class Reader:

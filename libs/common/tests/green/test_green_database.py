@@ -72,6 +72,35 @@ def test_a_one_round_trip_read_sees_its_tenant_and_leaves_none_on_the_pooled_con
         db.engine.dispose()
 
 
+def test_a_read_holds_its_statements_until_its_block_ends_and_survives_a_bad_parameter(infra):
+    import psycopg
+    import pytest
+    from common.db import Database, _OneWritePipeline, make_engine
+
+    with psycopg.connect(infra.admin_url, autocommit=True) as conn, \
+            psycopg.connect(infra.admin_url, autocommit=True) as watcher:
+        def locked() -> int:  # an advisory lock shows the moment its statement runs, transaction or not
+            return watcher.execute("select count(*) from pg_locks where locktype = 'advisory' and objid = 4242"
+                                   ).fetchone()[0]
+
+        conn._pipeline = _OneWritePipeline(conn)
+        with conn.pipeline():
+            conn.execute("select pg_advisory_lock(4242)")
+            eventlet.sleep(0.3)
+            assert locked() == 0  # still in libpq's buffer: psycopg alone would have sent it at once
+        assert locked() == 1  # sent, with its Sync, when the block ended
+        conn.execute("select pg_advisory_unlock(4242)")
+
+    db = Database(make_engine(infra.admin_url, schema="probe", pool_size=1), "probe")
+    principal = Principal(TENANT, None, "system")
+    try:
+        with eventlet.Timeout(10), pytest.raises(psycopg.ProgrammingError):  # fails before anything is sent
+            db.read(principal, "select %(n)s::int as n", {"n": object()})
+        assert db.read(principal, "select %(n)s::int + 1 as n", {"n": 41}) == [{"n": 42}]
+    finally:
+        db.engine.dispose()
+
+
 def test_green_waits_carry_statements_larger_than_the_socket_buffers_both_ways(infra):
     """A parameter and a result of 8 MB each fill the socket buffers, so the write waits and the
     read waits both park on the hub; meanwhile another green thread keeps running."""

@@ -112,14 +112,18 @@ class TimerPoller(SharedExtension, ProviderCollector):
                 log.warning("timer poll failed", extra={"error": repr(exc)})
                 eventlet.sleep(interval * 2)
 
+    def _statement(self):
+        """A connection for one statement in autocommit: a single round trip, no BEGIN/COMMIT. It
+        matters because an idle service polls every second on every replica, and each poll lands
+        on whatever requests are running."""
+        return self.store.database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
     def purge(self, before: datetime) -> int:
-        with self.store.database.engine.begin() as conn:
+        with self._statement() as conn:
             return conn.execute(PURGE, {"before": before}).rowcount
 
     def claim(self, now: datetime) -> list[DueTimer]:
-        # One statement in autocommit: a single round trip, which matters because an idle service
-        # polls every second on every replica, and each poll lands on whatever requests are running.
-        with self.store.database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with self._statement() as conn:
             rows = conn.execute(
                 CLAIM, {"by": self.replica_id, "now": now, "lease": self.store.settings.timer_lease_s,
                         "n": self.store.settings.timer_batch_size},
@@ -128,7 +132,7 @@ class TimerPoller(SharedExtension, ProviderCollector):
                 for r in rows]
 
     def report_lag(self, now: datetime) -> None:
-        with self.store.database.engine.connect() as conn:
+        with self._statement() as conn:
             lag = conn.execute(LAG, {"now": now}).scalar()
         metrics.TIMER_LAG.labels(self.store.settings.service_name).set(float(lag or 0))
 

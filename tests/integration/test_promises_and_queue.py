@@ -164,3 +164,46 @@ def test_C5_queue_orders_by_due_date_then_priority_and_pages_stably_while_it_cha
         cursor = page["next_cursor"]
     assert rest == expected[3:]
     assert api.get("/v1/tasks", params={"cursor": "garbage"}).json()["error"]["code"] == "BAD_CURSOR"
+
+
+def test_C5_actions_filter_by_status_type_and_due_before_in_the_tenants_time_zone(system):
+    api = system.api()  # a tenant of its own: it works in Paris
+    assert api.put("/v1/settings", json={"timezone": "Europe/Paris"}).status_code == 200
+    task = api.task(api.customer()["id"], [], title="Filters")["task"]
+
+    def add(action_type, due_at, payload):
+        resp = api.post(f"/v1/tasks/{task['id']}/actions", json={
+            "type": action_type, "assignee_user_id": api.user_id, "due_at": due_at, "payload": payload})
+        assert resp.status_code == 201, resp.text
+        return resp.json()["id"]
+
+    early = add("call", "2026-11-30T12:00:00Z", {"script": "Call"})
+    # 23:30 UTC on 30 November is already 1 December in Paris.
+    late_evening = add("generic", "2026-11-30T23:30:00Z", {"description": "Check"})
+    later = add("call", "2026-12-05T09:00:00Z", {"script": "Call again"})
+    assert api.patch(f"/v1/actions/{early}", json={"status": "in_progress"}).status_code == 200
+
+    def ids(**params):
+        resp = api.get("/v1/actions", params=params)
+        assert resp.status_code == 200, resp.text
+        return [a["id"] for a in resp.json()["items"]]
+
+    assert ids() == [early, late_evening, later]
+    assert ids(due_before="2026-12-01") == [early]  # before the tenant's 1 December starts
+    assert ids(due_before="2026-12-01T00:00:00Z") == [early, late_evening]  # an explicit offset is taken as given
+    assert ids(type="call") == [early, later]
+    assert ids(status="new") == [late_evening, later]
+    assert ids(status="in_progress", type="call", due_before="2026-12-10") == [early]
+
+
+@pytest.mark.parametrize("path,params,field", [
+    ("/v1/tasks", {"status": "bogus"}, "status"),
+    ("/v1/actions", {"status": "done"}, "status"),
+    ("/v1/actions", {"type": "fax"}, "type"),
+    ("/v1/actions", {"due_before": "next week"}, "due_before"),
+])
+def test_C5_a_filter_value_the_api_does_not_know_is_422_not_an_empty_page(api, path, params, field):
+    resp = api.get(path, params=params)
+    assert resp.status_code == 422, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR" and error["details"][0]["loc"] == ["query", field]

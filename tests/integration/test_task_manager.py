@@ -248,3 +248,46 @@ def test_B5_ai_suggestions_switch_is_per_tenant_and_admin_only(system):
     assert api.get("/v1/settings").json() == {"ai_suggestions": False, "timezone": "Europe/Paris"}
     assert system.api().get("/v1/settings").json()["ai_suggestions"] is True  # another tenant unaffected
     assert api.put("/v1/settings", json={"timezone": "Mars/Olympus"}).status_code == 422
+
+
+def test_A3_a_change_that_changes_nothing_writes_nothing(api, case):
+    """Resending what an action or a task already holds is no change: no new version, no timeline entry."""
+    action = add_action(api, case["task"]["id"], type="call", assignee_user_id=api.user_id,
+                        due_at="2026-12-01T09:00:00Z", payload={"script": "Ask about the invoice"})
+    entries = len(api.timeline(case["customer"]["id"]))
+    for body in ({}, {"assignee_user_id": api.user_id}, {"due_at": "2026-12-01T10:00:00+01:00"},
+                 {"payload": {"script": "Ask about the invoice"}}):
+        resp = api.patch(f"/v1/actions/{action['id']}", json=body)
+        assert resp.status_code == 200 and resp.json()["version"] == action["version"], (body, resp.text)
+    assert api.patch(f"/v1/tasks/{case['task']['id']}", json={"title": case["task"]["title"]}).status_code == 200
+    assert len(api.timeline(case["customer"]["id"])) == entries
+
+    # A real change still writes, once, and says what changed.
+    moved = api.patch(f"/v1/actions/{action['id']}", json={"due_at": "2026-12-02T09:00:00Z"}).json()
+    assert moved["version"] == action["version"] + 1 and moved["due_at"] == "2026-12-02T09:00:00Z"
+    assert api.patch(f"/v1/tasks/{case['task']['id']}",
+                     json={"title": case["task"]["title"], "priority": 2}).status_code == 200
+    updates = [e for e in api.timeline(case["customer"]["id"]) if e["kind"] == "task_updated"]
+    assert [u["data"]["fields"] for u in updates] == [["priority"]]
+
+
+def test_D5_D6_an_email_or_sms_with_no_recipient_or_nothing_to_say_is_refused_and_not_sent(system, api, case):
+    observer = observe(system.infra.amqp_uri, "tasks", "notification_requested")
+    refused = {}
+    for action_type, payload, code in [
+            ("email", {"subject": "Invoice", "body": "Hi"}, "NO_RECIPIENT"),
+            ("email", {"to": ["ap@customer.example"], "subject": "Invoice"}, "EMPTY_MESSAGE"),
+            ("sms", {"to": "+33612345678", "text": "  "}, "EMPTY_MESSAGE")]:
+        action = add_action(api, case["task"]["id"], type=action_type, assignee_user_id=api.user_id, payload=payload)
+        resp = api.patch(f"/v1/actions/{action['id']}", json={"status": "completed"})
+        assert resp.status_code == 422 and resp.json()["error"]["code"] == code, resp.text
+        after = api.get(f"/v1/actions/{action['id']}").json()
+        assert (after["status"], after["version"], after["completed_at"]) == ("new", action["version"], None)
+        refused[code, action_type] = action
+
+    # Given a body, the email goes: once, and only it.
+    email = refused["EMPTY_MESSAGE", "email"]
+    assert api.patch(f"/v1/actions/{email['id']}", json={"payload": {"body": "Please pay"}}).status_code == 200
+    assert api.patch(f"/v1/actions/{email['id']}", json={"status": "completed"}).status_code == 200
+    sent = [b["data"] for b, _ in drain(system.infra.amqp_uri, observer.name, until=lambda m: m)]
+    assert [(s["subject_ref"]["id"], s["content"]["body_text"]) for s in sent] == [(email["id"], "Please pay")]

@@ -115,6 +115,10 @@ class ActionEntrypoints:
                 updates["due_at"] = cmd.due_at
             if change.completed:
                 updates.update(completed_at=uow.now, completed_by_user_id=self.caller.user_id)
+            current = {**action, "assignee_user_id": str(action["assignee_user_id"]) if action["assignee_user_id"] else None}
+            if not domain.changed_fields(current, {k: v for k, v in updates.items() if k not in ("updated_at", "version")}):
+                # A PATCH that changes nothing writes nothing: no new version for clients that compare them.
+                return action_view(action, repo.deliveries_of(uow, [action["id"]]).get(action["id"]))
             task = repo.get_task(uow, action["task_id"])
             updated = repo.update_row(uow, m.actions, action["id"], updates)
             self._after_action_change(uow, task, action, updated, change)
@@ -142,9 +146,8 @@ class ActionEntrypoints:
             return
         if after["type"] in ("email", "sms"):
             sender = Sender(user_id=self.caller.user_id, email=self.caller.user_email)
-            sms_to = after["payload"].get("to") or self._main_phone(uow, customer_id)
-            if after["type"] == "sms" and not sms_to:
-                raise ValidationFailed("the customer has no main contact with a phone number", code="NO_RECIPIENT")
+            sms_to = (after["payload"].get("to") or self._main_phone(uow, customer_id)) if after["type"] == "sms" else None
+            domain.check_sendable(after["type"], after["payload"], sms_to)
             notify.send_action(uow, after, customer_id, sender, sms_to)
         elif after["type"] == "internal_note":
             self._timeline(uow, customer_id, "note", "action", after["id"], after["payload"].get("text", "")[:500])
@@ -163,8 +166,9 @@ class ActionEntrypoints:
                      task_id: str | None = None, trigger_event_id: str | None = None, limit: int | None = None,
                      cursor: str | None = None) -> dict:
         with self.db.transaction(self.caller) as uow:
+            cutoff = domain.due_cutoff(due_before, repo.tenant_settings(uow)["timezone"]) if due_before else None
             rows, next_cursor = repo.action_list(
-                uow, viewer=self.caller.user_id, status=status, action_type=type, due_before=due_before,
+                uow, viewer=self.caller.user_id, status=status, action_type=type, due_before=cutoff,
                 task_id=task_id, trigger_event_id=trigger_event_id, limit=clamp_limit(limit), cursor=cursor)
             deliveries = repo.deliveries_of(uow, [r["id"] for r in rows])
             return {"items": [action_view(r, deliveries.get(r["id"])) for r in rows], "next_cursor": next_cursor}

@@ -222,6 +222,19 @@ def promise_covered(amount: Decimal, received: Decimal) -> bool:
     return received >= amount
 
 
+def due_cutoff(value: str, tenant_timezone: str) -> datetime:
+    """C5: the instant of an actions filter's ``due_before``. A date or a time without an offset is the
+    tenant's wall clock (``due_before=2026-12-01`` is the start of that day where the tenant works), as
+    promise dates are; a time with an offset is taken as given."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed("due_before is not an ISO 8601 date or date-time",
+                               [{"loc": ["query", "due_before"], "msg": "not ISO 8601", "type": "datetime_parsing"}]
+                               ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=ZoneInfo(tenant_timezone))
+
+
 def queue_rank(overdue_promise: bool) -> int:
     """C5: overdue promises come first (rank 0), everything else after (rank 1)."""
     return 0 if overdue_promise else 1
@@ -232,6 +245,25 @@ def validate_payload(action_type: str, payload: dict) -> dict:
     from common.contracts.tasks import ACTION_PAYLOADS
 
     return ACTION_PAYLOADS[action_type].model_validate(payload).model_dump(mode="json", exclude_none=True)
+
+
+def check_sendable(action_type: str, payload: dict, sms_to: str | None) -> None:
+    """D5/D6: what a completed email or SMS must hold before it leaves. A draft may be incomplete;
+    sending is where it must not be: no recipient, or nothing to say, is refused (and nothing changes)
+    rather than sent. An AI draft is not sent in the body's place: a user reviews it first (A1)."""
+    if action_type == "email":
+        if not any(payload.get(role) for role in ("to", "cc", "bcc")):
+            raise ValidationFailed("an email needs at least one recipient (to, cc or bcc)", code="NO_RECIPIENT")
+        missing = [f for f in ("subject", "body") if not str(payload.get(f) or "").strip()]
+        if missing:
+            raise ValidationFailed(f"an email needs a {' and a '.join(missing)} before it is sent",
+                                   {"missing": missing}, code="EMPTY_MESSAGE")
+    elif action_type == "sms":
+        if not sms_to:
+            raise ValidationFailed("the customer has no main contact with a phone number", code="NO_RECIPIENT")
+        if not str(payload.get("text") or "").strip():
+            raise ValidationFailed("an SMS needs a text before it is sent", {"missing": ["text"]},
+                                   code="EMPTY_MESSAGE")
 
 
 def needs_follow_up(delivery_state: str) -> bool:

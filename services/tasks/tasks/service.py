@@ -232,12 +232,14 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
         fields = cmd.model_fields_set - {"status"}
         with self.db.transaction(self.caller) as uow:
             task = repo.require_task(uow, task_id, lock=True)
-            if fields:
-                changes = {f: getattr(cmd, f) for f in fields}
-                task = repo.update_row(uow, m.tasks, task["id"], {**changes, "updated_at": uow.now})
+            # Only what really changes is written and goes on the timeline: resending a field's value is no change.
+            changes = domain.changed_fields(task, {f: getattr(cmd, f) for f in fields})
+            if changes:
+                task = repo.update_row(uow, m.tasks, task["id"],
+                                       {**{f: new for f, (_, new) in changes.items()}, "updated_at": uow.now})
                 repo.add_timeline(uow, domain.TimelineEntry(
                     task["customer_id"], "task_updated", "task", task["id"], "Task updated", self.caller.user_id,
-                    {"fields": sorted(fields)}))
+                    {"fields": sorted(changes)}))
             if cmd.status and cmd.status != task["status"]:
                 if task["status"] not in domain.OPEN_TASK_STATUSES or cmd.status == "open":
                     raise Conflict(f"a {task['status']} task cannot become {cmd.status}", code="ILLEGAL_TRANSITION")

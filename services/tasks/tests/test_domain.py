@@ -136,3 +136,56 @@ def test_A1_each_action_type_validates_its_own_payload(action_type, payload, ok)
     else:
         with pytest.raises(ValidationError):
             domain.validate_payload(action_type, payload)
+
+
+@pytest.mark.parametrize("value,zone,expected", [
+    ("2026-12-01T00:00:00", "Europe/Paris", "2026-11-30T23:00:00+00:00"),  # a date is the tenant's midnight
+    ("2026-12-01", "UTC", "2026-12-01T00:00:00+00:00"),
+    ("2026-07-01T12:00:00", "America/New_York", "2026-07-01T16:00:00+00:00"),  # summer time in New York
+    ("2026-12-01T08:00:00+01:00", "America/New_York", "2026-12-01T07:00:00+00:00"),  # an offset is taken as given
+    ("2026-12-01T08:00:00Z", "Europe/Paris", "2026-12-01T08:00:00+00:00"),
+])
+def test_C5_due_before_is_the_tenants_wall_clock_unless_it_says_otherwise(value, zone, expected):
+    from datetime import timezone
+    assert domain.due_cutoff(value, zone).astimezone(timezone.utc).isoformat() == expected
+
+
+@pytest.mark.parametrize("value", ["yesterday", "", "2026-13-01", "12/01/2026"])
+def test_C5_due_before_that_is_not_a_date_is_refused(value):
+    with pytest.raises(ValidationFailed) as err:
+        domain.due_cutoff(value, "UTC")
+    assert err.value.code == "VALIDATION_ERROR" and err.value.details[0]["loc"] == ["query", "due_before"]
+
+
+SENDABLE_EMAIL = {"to": ["ap@customer.example"], "subject": "Invoice 42", "body": "Hello"}
+
+
+@pytest.mark.parametrize("action_type,payload,sms_to,code", [
+    ("email", SENDABLE_EMAIL, None, None),
+    ("email", {**SENDABLE_EMAIL, "to": [], "bcc": ["audit@customer.example"]}, None, None),  # any recipient role
+    ("email", {**SENDABLE_EMAIL, "to": []}, None, "NO_RECIPIENT"),
+    ("email", {"subject": "Invoice 42", "body": "Hello"}, None, "NO_RECIPIENT"),
+    ("email", {**SENDABLE_EMAIL, "subject": "  "}, None, "EMPTY_MESSAGE"),
+    ("email", {**SENDABLE_EMAIL, "body": ""}, None, "EMPTY_MESSAGE"),
+    # An AI draft is for a user to review: it is never sent in place of the body.
+    ("email", {**SENDABLE_EMAIL, "body": "", "ai_draft": {"body": "Dear customer"}}, None, "EMPTY_MESSAGE"),
+    ("sms", {"text": "Your invoice is due"}, "+33612345678", None),
+    ("sms", {"text": "Your invoice is due"}, None, "NO_RECIPIENT"),
+    ("sms", {"text": " \n"}, "+33612345678", "EMPTY_MESSAGE"),
+    ("sms", {}, "+33612345678", "EMPTY_MESSAGE"),
+    ("call", {}, None, None),  # nothing is sent for the other types
+    ("generic", {}, None, None),
+])
+def test_D5_D6_an_email_or_sms_with_no_recipient_or_nothing_to_say_is_not_sent(action_type, payload, sms_to, code):
+    if code is None:
+        domain.check_sendable(action_type, payload, sms_to)
+        return
+    with pytest.raises(ValidationFailed) as err:
+        domain.check_sendable(action_type, payload, sms_to)
+    assert err.value.code == code
+
+
+def test_D5_an_email_missing_both_subject_and_body_names_both():
+    with pytest.raises(ValidationFailed) as err:
+        domain.check_sendable("email", {"to": ["a@b.example"]}, None)
+    assert err.value.details == {"missing": ["subject", "body"]}

@@ -86,7 +86,7 @@ async def get_task(task_id: uuid.UUID, who: Caller = Depends(staff)):
 
 
 @router.get("/tasks")
-async def task_queue(status: str | None = None, assignee: uuid.UUID | None = None,
+async def task_queue(status: c.TaskStatus | None = None, assignee: uuid.UUID | None = None,
                      customer_id: uuid.UUID | None = None, category: str | None = None,
                      limit: int = Query(50, ge=1, le=200), cursor: str | None = None, who: Caller = Depends(staff)):
     """C5: the caller's queue (or ``assignee``'s): overdue promises first, then due date, then priority."""
@@ -113,7 +113,7 @@ async def add_action(task_id: uuid.UUID, body: c.ActionCreate, who: Caller = Dep
 
 
 @router.get("/actions")
-async def list_actions(status: str | None = None, type: str | None = None, due_before: datetime | None = None,
+async def list_actions(status: c.ActionStatus | None = None, type: c.ActionType | None = None, due_before: datetime | None = None,
                        task_id: uuid.UUID | None = None, trigger_event_id: uuid.UUID | None = None,
                        limit: int = Query(50, ge=1, le=200), cursor: str | None = None, who: Caller = Depends(staff)):
     """The caller's actions; with ``trigger_event_id``, the group a timeline event triggered (A5)."""

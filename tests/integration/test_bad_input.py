@@ -1,4 +1,5 @@
 """Bad input gets the documented 4xx error and changes nothing."""
+import json
 import uuid
 
 import httpx
@@ -91,3 +92,31 @@ def test_X2_payment_in_other_currency_is_refused_and_changes_nothing(api, custom
                                           "paid_at": "2026-11-10T10:00:00Z"})
     assert resp.status_code == 422 and resp.json()["error"]["code"] == "CURRENCY_MISMATCH"
     assert api.get("/v1/invoices/CUR-1").json()["amount_paid"] == "0.00"
+
+
+def _metric(text: str, name: str, **labels) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()))
+
+
+def test_X2_a_refused_request_is_counted_and_logged_as_a_refusal_not_a_failure(system, api):
+    """SREs alert on handler errors: a caller's 404 is a refusal, counted apart and logged as one INFO line."""
+    from .broker import wait_for
+
+    tasks_metrics = f"http://127.0.0.1:{system.stack.config.http_ports['tasks']}/metrics"
+    counts = lambda: {outcome: _metric(httpx.get(tasks_metrics).text, "followup_messages_handled_total",
+                                       entrypoint="get_task", outcome=outcome) for outcome in ("rejected", "error")}
+    calls = lambda: _metric(httpx.get(f"{system.base_url}/metrics").text, "followup_rpc_calls_total",
+                            method="get_task", outcome="rejected")
+    before, calls_before = counts(), calls()
+    request_id = uuid.uuid4().hex
+    resp = api.get(f"/v1/tasks/{uuid.uuid4()}", headers={"X-Request-ID": request_id})
+    assert resp.status_code == 404 and resp.json()["error"]["code"] == "TASK_NOT_FOUND"
+
+    wait_for(lambda: counts()["rejected"] == before["rejected"] + 1, 10)
+    assert counts()["error"] == before["error"] and calls() == calls_before + 1
+    log = system.stack.config.log_dir / "tasks.log"
+    lines = [json.loads(line) for line in log.read_text().splitlines()
+             if line.startswith("{") and request_id in line]
+    assert [(e["level"], e["event"]) for e in lines] == [("info", "request refused with TASK_NOT_FOUND: task not found")]
+    assert "exception" not in lines[0]

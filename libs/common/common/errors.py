@@ -43,6 +43,11 @@ PayloadTooLarge = _error("PayloadTooLarge", 413, "PAYLOAD_TOO_LARGE")
 RateLimited = _error("RateLimited", 429, "RATE_LIMITED")
 ServiceUnavailable = _error("ServiceUnavailable", 503, "SERVICE_UNAVAILABLE")
 
+# What a caller can be refused with (4xx): a service raising one of these is working as it should.
+CLIENT_ERRORS: tuple[type[AppError], ...] = (
+    BadRequest, ValidationFailed, Unauthenticated, Forbidden, PaymentRequired, NotFound, Conflict,
+    PayloadTooLarge, RateLimited)
+
 # Every code the API can answer with, and its HTTP status. Codes raised with a
 # specific name (``NotFound(code="CUSTOMER_NOT_FOUND")``) fall back to their
 # class's status, so the table only needs the ones that differ from it.
@@ -76,6 +81,15 @@ HTTP_STATUS: dict[str, int] = {
     "DATABASE_UNAVAILABLE": 503,
     "SERVICE_TIMEOUT": 503,
     "INTERNAL": 500,
+    # tasks
+    "ACTION_NOT_FOUND": 404,
+    "PROMISE_NOT_FOUND": 404,
+    "TIMELINE_EVENT_NOT_FOUND": 404,
+    "TASK_CLOSED": 409,
+    "NO_RECIPIENT": 422,
+    "EMPTY_MESSAGE": 422,
+    # events between services (never an HTTP answer: a refused event is dead-lettered)
+    "TENANT_MISMATCH": 422,
     # notifications
     "TEMPLATE_INVALID": 422,
     "TEMPLATE_NOT_FOUND": 404,
@@ -86,10 +100,22 @@ HTTP_STATUS: dict[str, int] = {
     "INVALID_SIGNATURE": 401,
     "MALFORMED_CALLBACK": 400,
     "UNKNOWN_DELIVERY_REFERENCE": 400,
+    "SENDER_IDENTITY_NOT_FOUND": 404,
 }
 
 def status_for(code: str, default: int = 500) -> int:
     return HTTP_STATUS.get(code, default)
+
+
+def outcome_of(exc: BaseException | None) -> str:
+    """How a handled call ended, for metrics and logs: ``ok``, ``rejected`` (the caller's request was
+    refused: a 4xx such as a 404 or a 409, the service is fine) or ``error`` (the service failed).
+    Error-rate alerts count ``error`` only: a client sending bad ids must not page anyone."""
+    if exc is None:
+        return "ok"
+    if isinstance(exc, AppError) and status_for(exc.code, exc.status) < 500:
+        return "rejected"
+    return "error"
 
 
 def _subclasses(cls: type) -> dict[str, type[AppError]]:

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from common import metrics
+from common.errors import outcome_of
 from common.store import ServiceStore
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class Instrumentation(DependencyProvider):
         name = worker_ctx.entrypoint.method_name
         if name in ("healthz", "readyz", "metrics"):
             return
-        outcome = "ok" if exc_info is None else "error"
+        outcome = outcome_of(exc_info[1] if exc_info else None)
         metrics.MESSAGES_HANDLED.labels(self.service, name, outcome).inc()
         if started is not None:
             metrics.HANDLER_LATENCY.labels(self.service, name).observe(time.perf_counter() - started)

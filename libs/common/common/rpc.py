@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from common.context import DIRECT_REPLY_TO
 from common.db import is_unavailable
-from common.errors import AppError, ServiceUnavailable, ValidationFailed
+from common.errors import CLIENT_ERRORS, AppError, ServiceUnavailable, ValidationFailed
 from common.outbox import BrokerLink
 from common.serialization import dumps_bytes
 
@@ -107,6 +107,11 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
 
 class Rpc(nameko_rpc.Rpc):
     rpc_consumer = RpcConsumer()
+
+    def __init__(self, expected_exceptions=CLIENT_ERRORS, **kwargs):
+        # A refusal (404, 409, 422...) is an answer, not a failure: nameko logs it as "expected",
+        # which common.logs turns into one INFO line.
+        super().__init__(expected_exceptions=expected_exceptions, **kwargs)
 
     def setup(self):
         super().setup()

@@ -23,7 +23,7 @@ from pika.adapters.asyncio_connection import AsyncioConnection
 from pika.adapters.utils.io_services_utils import _AsyncPlaintextTransport
 
 from common.context import DIRECT_REPLY_TO, Principal
-from common.errors import AppError, ServiceUnavailable, from_remote
+from common.errors import AppError, ServiceUnavailable, from_remote, outcome_of
 from common import metrics
 
 log = logging.getLogger(__name__)
@@ -213,8 +213,9 @@ class RpcClient:
         reply = orjson.loads(body)
         error = reply.get("error")
         if error:
-            metrics.RPC_CALLS.labels(service, method, "error").inc()
-            raise from_remote(error.get("exc_type", ""), error.get("exc_args") or [])
+            err = from_remote(error.get("exc_type", ""), error.get("exc_args") or [])
+            metrics.RPC_CALLS.labels(service, method, outcome_of(err)).inc()
+            raise err
         metrics.RPC_CALLS.labels(service, method, "ok").inc()
         result = reply.get("result")
         return orjson.dumps(result) if raw else result

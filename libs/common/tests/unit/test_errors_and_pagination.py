@@ -38,3 +38,64 @@ def test_cursor_round_trip_and_rejects_garbage():
 
 def test_limit_is_clamped_to_the_documented_range():
     assert clamp_limit(None) == 50 and clamp_limit(0) == 1 and clamp_limit(10_000) == 200
+
+
+def test_every_code_the_code_raises_is_in_the_registry():
+    """The registry is the one list of codes (and their statuses) callers can get: a code raised
+    anywhere in the services must be in it."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[4]
+    raised = {m for path in [*root.glob("services/*/*/*.py"), *root.glob("libs/common/common/*.py")]
+              for m in re.findall(r'code="([A-Z_]+)"', path.read_text())}
+    assert raised and sorted(raised - set(errors.HTTP_STATUS)) == []
+
+
+@pytest.mark.parametrize("exc,outcome", [
+    (None, "ok"),
+    (errors.NotFound("no such task", code="TASK_NOT_FOUND"), "rejected"),
+    (errors.Conflict("already completed", code="ILLEGAL_TRANSITION"), "rejected"),
+    (errors.ValidationFailed("bad"), "rejected"),
+    (errors.AppError("internal error"), "error"),
+    (errors.ServiceUnavailable("db down", code="DATABASE_UNAVAILABLE"), "error"),
+    (KeyError("bug"), "error"),
+])
+def test_refusals_are_not_counted_as_failures(exc, outcome):
+    assert errors.outcome_of(exc) == outcome
+
+
+def _worker_log_record(logger, msg, exc, level):
+    import sys
+    try:
+        raise exc
+    except Exception:
+        return logger.makeRecord(logger.name, level, __file__, 1, msg, ("<WorkerContext>", exc), sys.exc_info())
+
+
+def test_a_refused_rpc_logs_one_info_line_and_a_failure_keeps_its_traceback():
+    import logging
+    from common.logs import RefusalsAreNotFailures
+
+    log = logging.getLogger("nameko.containers")
+    log.setLevel(logging.INFO)
+    refusal = _worker_log_record(log, "(expected) error handling worker %s: %s",
+                                 errors.NotFound("task not found", code="TASK_NOT_FOUND"), logging.WARNING)
+    assert RefusalsAreNotFailures().filter(refusal) is True
+    assert (refusal.levelname, refusal.exc_info) == ("INFO", None)
+    assert refusal.getMessage() == "request refused with TASK_NOT_FOUND: task not found"
+
+    crash = _worker_log_record(log, "error handling worker %s: %s", KeyError("bug"), logging.ERROR)
+    assert RefusalsAreNotFailures().filter(crash) is True and crash.levelname == "ERROR" and crash.exc_info
+
+    # An event handler refusing an event is not "expected": the event is dead-lettered, someone must look.
+    refused_event = _worker_log_record(log, "error handling worker %s: %s",
+                                       errors.ValidationFailed("tenant mismatch", code="TENANT_MISMATCH"),
+                                       logging.ERROR)
+    assert RefusalsAreNotFailures().filter(refused_event) is True and refused_event.levelname == "ERROR"
+
+    log.setLevel(logging.WARNING)  # a service logging at WARNING does not print refusals at all
+    quiet = _worker_log_record(log, "(expected) error handling worker %s: %s",
+                               errors.Conflict("dup", code="DUPLICATE_TASK"), logging.WARNING)
+    assert RefusalsAreNotFailures().filter(quiet) is False
+    log.setLevel(logging.NOTSET)

@@ -107,7 +107,8 @@ def test_C4_marking_the_promise_task_completed_closes_it(promise_setup):
 def test_C2_moving_a_promise_moves_its_timers_and_cancelling_removes_them(promise_setup):
     system, admin, owner, customer, invoice, task, queue = promise_setup
     moved = record(admin, task, invoice, days=3)
-    cancelled = record(admin, admin.task(customer["id"], [], title="Other")["task"], invoice, days=3)
+    other_invoice = admin.invoice(customer["id"], amount="300.00")  # one open promise per invoice
+    cancelled = record(admin, admin.task(customer["id"], [], title="Other")["task"], other_invoice, days=3)
     assert admin.patch(f"/v1/promises/{moved['id']}", json={"promised_date": in_days(10)}).status_code == 200
     assert admin.patch(f"/v1/promises/{cancelled['id']}", json={"status": "cancelled"}).status_code == 200
     assert admin.patch(f"/v1/promises/{cancelled['id']}", json={"status": "cancelled"}).status_code == 409
@@ -207,3 +208,31 @@ def test_C5_a_filter_value_the_api_does_not_know_is_422_not_an_empty_page(api, p
     assert resp.status_code == 422, resp.text
     error = resp.json()["error"]
     assert error["code"] == "VALIDATION_ERROR" and error["details"][0]["loc"] == ["query", field]
+
+
+def test_C1_C4_a_promise_that_could_not_be_kept_is_refused_and_records_nothing(api):
+    customer = api.customer()
+    invoice = api.invoice(customer["id"], amount="300.00")
+    task = api.task(customer["id"], [invoice["id"]], title="Negotiate")["task"]
+    url = f"/v1/tasks/{task['id']}/promises"
+    body = {"amount": "300.00", "currency": "EUR", "promised_date": in_days(3), "invoice_ids": [invoice["id"]]}
+    entries = len(api.timeline(customer["id"]))
+
+    past = api.post(url, json={**body, "promised_date": in_days(-1)})
+    assert past.status_code == 422 and past.json()["error"]["details"][0]["loc"] == ["promised_date"]
+    too_much = api.post(url, json={**body, "amount": "300.01"})
+    assert too_much.status_code == 422 and too_much.json()["error"] == {
+        "code": "PROMISE_EXCEEDS_BALANCE", "message": "the promise (300.01) is more than its invoices still owe (300.00)",
+        "details": {"amount": "300.01", "open_balance": "300.00"}}
+    assert len(api.timeline(customer["id"])) == entries  # nothing recorded, no promise task
+
+    # The same invoice twice is the invoice once; a second promise on it is refused with the first.
+    first = api.post(url, json={**body, "invoice_ids": [invoice["id"], invoice["id"]]})
+    assert first.status_code == 201 and first.json()["invoice_ids"] == [invoice["id"]]
+    second = api.post(url, json={**body, "amount": "100.00", "promised_date": in_days(5)})
+    assert second.status_code == 409 and second.json()["error"]["code"] == "PROMISE_EXISTS"
+    assert second.json()["error"]["details"]["promise"]["id"] == first.json()["id"]
+    assert api.patch(f"/v1/promises/{first.json()['id']}", json={"promised_date": in_days(-2)}).status_code == 422
+    # Cancelled, the first leaves room for a new one.
+    assert api.patch(f"/v1/promises/{first.json()['id']}", json={"status": "cancelled"}).status_code == 200
+    assert api.post(url, json={**body, "amount": "100.00", "promised_date": in_days(5)}).status_code == 201

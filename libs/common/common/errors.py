@@ -88,6 +88,8 @@ HTTP_STATUS: dict[str, int] = {
     "TASK_CLOSED": 409,
     "NO_RECIPIENT": 422,
     "EMPTY_MESSAGE": 422,
+    "PROMISE_EXISTS": 409,
+    "PROMISE_EXCEEDS_BALANCE": 422,
     # events between services (never an HTTP answer: a refused event is dead-lettered)
     "TENANT_MISMATCH": 422,
     # notifications

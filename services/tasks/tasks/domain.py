@@ -218,6 +218,33 @@ def promise_schedule(promised_date: date, tenant_timezone: str) -> PromiseSchedu
     return PromiseSchedule(due_soon_at=day_start - timedelta(hours=24), overdue_at=day_end)
 
 
+def tenant_today(now: datetime, tenant_timezone: str) -> date:
+    return now.astimezone(ZoneInfo(tenant_timezone)).date()
+
+
+def check_promise_date(promised_date: date, today: date) -> None:
+    """C1/C2: a promise is for today or a later day where the tenant works; one for a past day would be
+    overdue before anyone could act on it."""
+    if promised_date < today:
+        raise ValidationFailed("a promise is for today or a later day", [{
+            "loc": ["promised_date"], "msg": f"must be {today.isoformat()} or later", "type": "date_in_past"}])
+
+
+def open_balance(invoices: Iterable[dict]) -> Decimal:
+    """What the invoices still owe: a paid or cancelled invoice owes nothing."""
+    return sum((max(i["amount"] - i["amount_paid"], Decimal("0")) for i in invoices
+                if i["status"] in OPEN_INVOICE_STATUSES), Decimal("0"))
+
+
+def check_promise_amount(amount: Decimal, owed: Decimal) -> None:
+    """C4: only payments to its invoices count towards a promise, so one for more than they owe could
+    never be kept; it is refused rather than left to go overdue."""
+    if amount > owed:
+        raise ValidationFailed(f"the promise ({amount}) is more than its invoices still owe ({owed})",
+                               {"amount": format(amount, "f"), "open_balance": format(owed, "f")},
+                               code="PROMISE_EXCEEDS_BALANCE")
+
+
 def promise_covered(amount: Decimal, received: Decimal) -> bool:
     return received >= amount
 

@@ -52,10 +52,19 @@ class PromiseEntrypoints:
         self._record_promise(uow, task, cmd)
 
     def _record_promise(self, uow, source: dict, cmd: c.PromiseCreate) -> dict:
-        customer, invoices = repo.require_customer_invoices(uow, source["customer_id"], cmd.invoice_ids)
+        # The invoices' row locks serialise two promises recorded at once on the same invoice.
+        customer, invoices = repo.require_customer_invoices(uow, source["customer_id"], cmd.invoice_ids, lock=True)
         if any(i["currency"] != cmd.currency for i in invoices):
             raise ValidationFailed("the promise's currency differs from its invoices'", code="CURRENCY_MISMATCH")
-        schedule = domain.promise_schedule(cmd.promised_date, repo.tenant_settings(uow)["timezone"])
+        zone = repo.tenant_settings(uow)["timezone"]
+        domain.check_promise_date(cmd.promised_date, domain.tenant_today(uow.now, zone))
+        domain.check_promise_amount(cmd.amount, domain.open_balance(invoices))
+        existing = repo.open_promise_on_invoices(uow, cmd.invoice_ids)
+        if existing is not None:
+            # A payment to an invoice counts towards every open promise on it: two would both be kept by it.
+            raise Conflict("an open promise already covers these invoices: move or cancel it first",
+                           {"promise": promise_view(existing)}, code="PROMISE_EXISTS")
+        schedule = domain.promise_schedule(cmd.promised_date, zone)
         task = repo.insert_row(uow, m.tasks, {
             "customer_id": customer["id"], "invoice_ids": cmd.invoice_ids,
             "title": f"Promise to pay {cmd.amount} {cmd.currency} by {cmd.promised_date.isoformat()}",
@@ -98,7 +107,9 @@ class PromiseEntrypoints:
             if cmd.status == "cancelled":
                 updated = self._close_promise(uow, promise, "cancelled", "cancelled", "Promise cancelled")
             elif cmd.promised_date is not None:
-                schedule = domain.promise_schedule(cmd.promised_date, repo.tenant_settings(uow)["timezone"])
+                zone = repo.tenant_settings(uow)["timezone"]
+                domain.check_promise_date(cmd.promised_date, domain.tenant_today(uow.now, zone))
+                schedule = domain.promise_schedule(cmd.promised_date, zone)
                 updated = repo.update_row(uow, m.promises, promise["id"], {
                     "promised_date": cmd.promised_date, "due_soon_at": schedule.due_soon_at,
                     "overdue_at": schedule.overdue_at, "status": "waiting", "updated_at": uow.now})

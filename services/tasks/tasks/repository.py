@@ -160,6 +160,13 @@ def get_promise(uow: UnitOfWork, promise_id=None, task_id=None, lock: bool = Fal
     return _row(uow.execute(query.with_for_update() if lock else query))
 
 
+def open_promise_on_invoices(uow: UnitOfWork, invoice_ids: list) -> dict | None:
+    """An open (waiting or overdue) promise on any of these invoices."""
+    p = m.promises
+    return _row(uow.execute(select(p).where(p.c.status.in_(("waiting", "overdue")),
+                                            p.c.invoice_ids.overlap(list(invoice_ids))).limit(1)))
+
+
 def open_promises_of_customer(uow: UnitOfWork, customer_id) -> list[dict]:
     p = m.promises
     rows = uow.execute(select(p).where(p.c.customer_id == customer_id, p.c.status.in_(("waiting", "overdue")))

@@ -189,3 +189,42 @@ def test_D5_an_email_missing_both_subject_and_body_names_both():
     with pytest.raises(ValidationFailed) as err:
         domain.check_sendable("email", {"to": ["a@b.example"]}, None)
     assert err.value.details == {"missing": ["subject", "body"]}
+
+
+def test_C1_the_tenants_today_is_where_the_tenant_works():
+    from datetime import datetime, timezone
+    late = datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc)
+    assert domain.tenant_today(late, "UTC").isoformat() == "2026-11-30"
+    assert domain.tenant_today(late, "Europe/Paris").isoformat() == "2026-12-01"
+    assert domain.tenant_today(late, "America/Los_Angeles").isoformat() == "2026-11-30"
+
+
+def test_C1_a_promise_is_for_today_or_later():
+    from datetime import date
+    today = date(2026, 11, 22)
+    domain.check_promise_date(today, today)
+    domain.check_promise_date(date(2027, 1, 1), today)
+    with pytest.raises(ValidationFailed) as err:
+        domain.check_promise_date(date(2026, 11, 21), today)
+    assert err.value.details[0]["loc"] == ["promised_date"] and "2026-11-22" in err.value.details[0]["msg"]
+
+
+def test_C4_what_invoices_still_owe_counts_open_and_disputed_ones_only():
+    rows = [{"amount": D("100"), "amount_paid": D("30"), "status": "open"},
+            {"amount": D("50"), "amount_paid": D("0"), "status": "disputed"},
+            {"amount": D("80"), "amount_paid": D("80"), "status": "paid"},
+            {"amount": D("999"), "amount_paid": D("0"), "status": "cancelled"},
+            {"amount": D("10"), "amount_paid": D("12"), "status": "open"}]  # overpaid: owes nothing, not -2
+    assert domain.open_balance(rows) == D("120")
+    assert domain.open_balance([]) == D("0")
+
+
+@pytest.mark.parametrize("amount,owed,refused", [("120", "120", False), ("0.01", "120", False),
+                                                  ("120.01", "120", True), ("1", "0", True)])
+def test_C4_a_promise_for_more_than_is_owed_could_never_be_kept_and_is_refused(amount, owed, refused):
+    if not refused:
+        domain.check_promise_amount(D(amount), D(owed))
+        return
+    with pytest.raises(ValidationFailed) as err:
+        domain.check_promise_amount(D(amount), D(owed))
+    assert err.value.code == "PROMISE_EXCEEDS_BALANCE" and err.value.details == {"amount": amount, "open_balance": owed}

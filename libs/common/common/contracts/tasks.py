@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from common.contracts.envelope import event
-from common.contracts.types import Currency, ExternalId, Money, Name, PositiveMoney, TimeZone
+from common.contracts.types import Currency, ExternalId, Money, Name, PositiveMoney, TimeZone, UniqueIds
 
 ACTION_TYPES = ("email", "sms", "call", "internal_note", "promise_to_pay", "generic")
 ActionType = Literal["email", "sms", "call", "internal_note", "promise_to_pay", "generic"]
@@ -58,7 +58,7 @@ class InvoiceUpsert(Command):
 
 class PaymentCreate(Command):
     customer_id: uuid.UUID
-    invoice_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    invoice_ids: UniqueIds = Field(min_length=1, max_length=100)
     amount: PositiveMoney
     currency: Currency
     paid_at: AwareDatetime
@@ -66,7 +66,7 @@ class PaymentCreate(Command):
 
 class TaskCreate(Command):
     customer_id: uuid.UUID
-    invoice_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+    invoice_ids: UniqueIds = Field(default_factory=list, max_length=100)
     title: Name
     category: str | None = Field(None, max_length=64)
     assignee_user_id: uuid.UUID
@@ -253,7 +253,7 @@ class PromisePayload(Command):
     amount: PositiveMoney | None = None
     currency: Currency | None = None
     promised_date: date | None = None
-    invoice_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+    invoice_ids: UniqueIds = Field(default_factory=list, max_length=100)
 
 
 class GenericPayload(Command):
@@ -295,7 +295,7 @@ class PromiseCreate(Command):
     amount: PositiveMoney
     currency: Currency
     promised_date: date
-    invoice_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    invoice_ids: UniqueIds = Field(min_length=1, max_length=100)
 
 
 class PromiseUpdate(Command):
@@ -307,7 +307,7 @@ class WorkflowTaskCreate(Command):
     """B2: a workflow step's task, with exactly one pre-set action and no AI suggestions."""
 
     customer_id: uuid.UUID
-    invoice_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+    invoice_ids: UniqueIds = Field(default_factory=list, max_length=100)
     title: Name
     category: str | None = Field(None, max_length=64)
     owner_user_id: uuid.UUID

@@ -50,3 +50,12 @@ PositiveMoney = Annotated[
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Id = uuid.UUID
+
+
+def _unique_in_order(ids: list) -> list:
+    return list(dict.fromkeys(ids))
+
+
+# A list of references (invoices of a task, a promise, a payment): the same id twice means it once. The
+# order is kept: a payment settles its invoices in the order given.
+UniqueIds = Annotated[list[uuid.UUID], AfterValidator(_unique_in_order)]

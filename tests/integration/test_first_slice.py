@@ -1,4 +1,6 @@
 """The first vertical slice, driven through the gateway as an external system would."""
+import uuid
+
 import httpx
 
 
@@ -63,6 +65,41 @@ def test_invoice_put_is_an_upsert_and_payment_settles_it(api):
     invoice = api.get("/v1/invoices/ERP-9").json()
     assert invoice["status"] == "paid" and invoice["amount_paid"] == "50.00"
     assert "payment_recorded" in [e["kind"] for e in api.timeline(customer["id"])]
+
+
+def test_C4_resending_an_invoice_keeps_what_payments_settled_and_refuses_what_would_break_them(api):
+    customer, other = api.customer(), api.customer()
+    external_id = f"ERP-{uuid.uuid4().hex[:8]}"
+    body = {"customer_id": customer["id"], "number": "10", "issue_date": "2026-10-01", "due_date": "2026-10-31",
+            "amount": "80.00", "currency": "EUR"}
+    invoice = api.put(f"/v1/invoices/{external_id}", json=body).json()
+    assert invoice["status"] == "open"
+    assert api.post("/v1/payments", json={"customer_id": customer["id"], "invoice_ids": [invoice["id"]],
+                                          "amount": "80.00", "currency": "EUR",
+                                          "paid_at": "2026-11-10T09:00:00Z"}).status_code == 201
+    entries = len(api.timeline(customer["id"]))
+
+    # The ERP sends the same invoice again (no status, or "open"): it stays paid, and nothing is written.
+    for resend in (body, {**body, "status": "open"}):
+        again = api.put(f"/v1/invoices/{external_id}", json=resend)
+        assert again.status_code == 200 and again.json()["status"] == "paid", again.text
+    assert len(api.timeline(customer["id"])) == entries
+    # Raised above what was paid, it is open again; a disputed status is the sender's to set.
+    assert api.put(f"/v1/invoices/{external_id}", json={**body, "amount": "100.00"}).json()["status"] == "open"
+    assert api.put(f"/v1/invoices/{external_id}",
+                   json={**body, "amount": "100.00", "status": "disputed"}).json()["status"] == "disputed"
+
+    moved = api.put(f"/v1/invoices/{external_id}", json={**body, "customer_id": other["id"]})
+    assert moved.status_code == 409 and moved.json()["error"]["code"] == "INVOICE_CUSTOMER_FIXED"
+    recurrency = api.put(f"/v1/invoices/{external_id}", json={**body, "currency": "USD"})
+    assert recurrency.status_code == 409 and recurrency.json()["error"]["code"] == "INVOICE_CURRENCY_FIXED"
+    after = api.get(f"/v1/invoices/{external_id}").json()
+    assert (after["customer_id"], after["currency"], after["amount_paid"]) == (customer["id"], "EUR", "80.00")
+
+    future = api.post("/v1/payments", json={"customer_id": customer["id"], "invoice_ids": [invoice["id"]],
+                                            "amount": "10.00", "currency": "EUR", "paid_at": "2030-01-01T00:00:00Z"})
+    assert future.status_code == 422 and future.json()["error"]["details"][0]["loc"] == ["body", "paid_at"]
+    assert api.get(f"/v1/invoices/{external_id}").json()["amount_paid"] == "80.00"
 
 
 def test_timeline_pages_are_stable_and_complete(api):

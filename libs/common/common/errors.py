@@ -90,6 +90,8 @@ HTTP_STATUS: dict[str, int] = {
     "EMPTY_MESSAGE": 422,
     "PROMISE_EXISTS": 409,
     "PROMISE_EXCEEDS_BALANCE": 422,
+    "INVOICE_CUSTOMER_FIXED": 409,
+    "INVOICE_CURRENCY_FIXED": 409,
     # events between services (never an HTTP answer: a refused event is dead-lettered)
     "TENANT_MISMATCH": 422,
     # notifications

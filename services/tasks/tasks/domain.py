@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from decimal import Decimal
 from typing import Iterable
 
-from common.errors import ValidationFailed
+from common.errors import Conflict, ValidationFailed
 
 LIVE_ACTION_STATUSES = frozenset({"new", "in_progress", "blocked"})
 CLOSED_ACTION_STATUSES = frozenset({"completed", "skipped"})
@@ -71,6 +71,41 @@ def allocate_payment(amount: Decimal, currency: str, invoices: Iterable[InvoiceB
         allocations.append(Allocation(inv.id, applied, paid, status))
         remaining -= applied
     return PaymentPlan(allocations, remaining)
+
+
+def invoice_status(requested: str | None, current: str | None, amount: Decimal, amount_paid: Decimal) -> str:
+    """An upserted invoice's status. The sender says when it is cancelled, disputed or paid elsewhere;
+    otherwise the payments recorded here decide, so re-sending an invoice without a status (or with
+    ``open``) does not reopen one they paid, and lowering its amount below them settles it."""
+    if requested in ("cancelled", "disputed", "paid"):
+        return requested
+    if requested is None and current in ("cancelled", "disputed"):
+        return current
+    return "paid" if amount_paid >= amount else "open"
+
+
+def check_invoice_change(existing: dict, customer_id, currency: str) -> None:
+    """An invoice stays with its customer (its tasks, promises and payments are that customer's), and
+    keeps its currency once payments were applied to it in that currency."""
+    if existing["customer_id"] != customer_id:
+        raise Conflict("an invoice cannot move to another customer: cancel it and issue a new one",
+                       {"customer_id": str(existing["customer_id"])}, code="INVOICE_CUSTOMER_FIXED")
+    if existing["currency"] != currency and existing["amount_paid"] > 0:
+        raise Conflict(f"payments in {existing['currency']} were applied to this invoice: its currency stays",
+                       {"currency": existing["currency"], "amount_paid": format(existing["amount_paid"], "f")},
+                       code="INVOICE_CURRENCY_FIXED")
+
+
+PAYMENT_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def check_paid_at(paid_at: datetime, now: datetime) -> None:
+    """A payment has happened: one dated in the future (beyond the senders' clock skew) is a mistake,
+    and would sit at the top of the customer's timeline until that day."""
+    if paid_at > now + PAYMENT_CLOCK_SKEW:
+        raise ValidationFailed("a payment cannot be dated in the future", [{
+            "loc": ["body", "paid_at"], "msg": f"must be {now.isoformat(timespec='seconds')} or earlier",
+            "type": "datetime_in_future"}])
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-
+from decimal import Decimal
 
 from common.context import CallerContext
 from common.contracts import tasks as c
@@ -101,6 +101,11 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             if repo.get_customer(uow, cmd.customer_id) is None:
                 raise not_found("customer")
             existing = repo.get_invoice_by_external_id(uow, external_id, lock=True)
+            if existing is not None:
+                domain.check_invoice_change(existing, cmd.customer_id, cmd.currency)
+            values["status"] = domain.invoice_status(
+                cmd.status, existing and existing["status"], cmd.amount,
+                existing["amount_paid"] if existing else Decimal("0"))
             if existing is None:
                 row = repo.insert_row(uow, m.invoices, {
                     **values, "external_id": external_id, "amount_paid": 0,
@@ -134,6 +139,7 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             replayed, result = uow.begin_request("record_payment")
             if replayed:
                 return result
+            domain.check_paid_at(cmd.paid_at, uow.now)
             _, invoices = repo.require_customer_invoices(uow, cmd.customer_id, cmd.invoice_ids, lock=True)
             plan = domain.allocate_payment(cmd.amount, cmd.currency, [
                 domain.InvoiceBalance(i["id"], i["amount"], i["amount_paid"], i["currency"], i["status"])

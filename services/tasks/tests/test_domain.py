@@ -228,3 +228,46 @@ def test_C4_a_promise_for_more_than_is_owed_could_never_be_kept_and_is_refused(a
     with pytest.raises(ValidationFailed) as err:
         domain.check_promise_amount(D(amount), D(owed))
     assert err.value.code == "PROMISE_EXCEEDS_BALANCE" and err.value.details == {"amount": amount, "open_balance": owed}
+
+
+@pytest.mark.parametrize("requested,current,amount,paid,expected", [
+    (None, None, "100", "0", "open"),                # a new invoice
+    ("open", None, "100", "0", "open"),
+    (None, "paid", "100", "100", "paid"),            # re-sent without a status: stays paid
+    ("open", "paid", "100", "100", "paid"),          # "open" cannot reopen what payments here settled
+    (None, "open", "50", "80", "paid"),              # amount lowered below what was paid (a credit note)
+    (None, "paid", "150", "100", "open"),            # amount raised above it
+    ("paid", "open", "100", "0", "paid"),            # paid outside this system, as the sender says
+    ("cancelled", "open", "100", "0", "cancelled"),
+    ("disputed", "open", "100", "40", "disputed"),
+    (None, "disputed", "100", "40", "disputed"),     # the sender's own statuses stay until it changes them
+    (None, "cancelled", "100", "0", "cancelled"),
+    ("open", "disputed", "100", "40", "open"),       # ... which it does by saying so
+])
+def test_C4_an_upserted_invoice_is_paid_when_payments_here_cover_it_unless_the_sender_says_otherwise(
+        requested, current, amount, paid, expected):
+    assert domain.invoice_status(requested, current, D(amount), D(paid)) == expected
+
+
+def test_an_invoice_keeps_its_customer_and_once_paid_into_its_currency():
+    from common.errors import Conflict
+    a, b = uuid.uuid4(), uuid.uuid4()
+    unpaid = {"customer_id": a, "currency": "EUR", "amount_paid": D("0")}
+    domain.check_invoice_change(unpaid, a, "EUR")
+    domain.check_invoice_change(unpaid, a, "USD")  # a wrong currency may be corrected before any payment
+    with pytest.raises(Conflict) as err:
+        domain.check_invoice_change(unpaid, b, "EUR")
+    assert err.value.code == "INVOICE_CUSTOMER_FIXED"
+    with pytest.raises(Conflict) as err:
+        domain.check_invoice_change({**unpaid, "amount_paid": D("0.01")}, a, "USD")
+    assert err.value.code == "INVOICE_CURRENCY_FIXED" and err.value.details == {"currency": "EUR", "amount_paid": "0.01"}
+
+
+def test_C4_a_payment_dated_in_the_future_is_refused_beyond_clock_skew():
+    from datetime import datetime, timedelta, timezone
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+    domain.check_paid_at(now - timedelta(days=30), now)
+    domain.check_paid_at(now + timedelta(minutes=4), now)
+    with pytest.raises(ValidationFailed) as err:
+        domain.check_paid_at(now + timedelta(minutes=6), now)
+    assert err.value.details[0]["loc"] == ["body", "paid_at"]

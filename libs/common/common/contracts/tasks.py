@@ -47,7 +47,9 @@ class InvoiceUpsert(Command):
     due_date: date
     amount: Money
     currency: Currency
-    status: InvoiceStatus = "open"
+    status: InvoiceStatus | None = Field(None, description=(
+        "cancelled, disputed or paid (settled outside this system) as the sender says; omitted or open, it "
+        "follows the payments recorded here: paid once they cover the amount, else open"))
 
     @model_validator(mode="after")
     def _due_after_issue(self):

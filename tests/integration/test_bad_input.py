@@ -120,3 +120,32 @@ def test_X2_a_refused_request_is_counted_and_logged_as_a_refusal_not_a_failure(s
              if line.startswith("{") and request_id in line]
     assert [(e["level"], e["event"]) for e in lines] == [("info", "request refused with TASK_NOT_FOUND: task not found")]
     assert "exception" not in lines[0]
+
+
+def test_X2_text_with_a_nul_character_is_refused_with_422_wherever_it_comes_in(api, customer):
+    """PostgreSQL cannot store NUL: in a body, a JSON payload, a path, a query or the gateway's own tables
+    it is the caller's input (422 NUL_CHARACTER), not a 500, and nothing is written."""
+    task = api.task(customer["id"], [], title="Has actions")["task"]
+    nul = "a\x00b"
+    requests = [
+        ("POST", "/v1/customers", {"json": {"name": nul, "owner_user_id": api.user_id}}),
+        ("POST", "/v1/tasks", {"json": {"customer_id": customer["id"], "title": nul, "assignee_user_id": api.user_id}}),
+        ("POST", f"/v1/tasks/{task['id']}/actions", {"json": {"type": "generic", "payload": {"description": nul}}}),
+        ("GET", "/v1/invoices/a%00b", {}),
+        ("GET", "/v1/tasks", {"params": {"category": nul}}),
+        ("POST", "/v1/users", {"json": {"email": f"{uuid.uuid4().hex[:8]}@example.com", "name": nul, "role": "member"}}),
+    ]
+    for method, path, kw in requests:
+        resp = api.request(method, path, **kw)
+        assert resp.status_code == 422 and resp.json()["error"]["code"] == "NUL_CHARACTER", (path, resp.text)
+    assert [t["title"] for t in api.get("/v1/tasks", params={"customer_id": customer["id"]}).json()["items"]] == [
+        "Has actions"]
+    assert api.get(f"/v1/tasks/{task['id']}").json()["actions"] == []
+
+    # A received message is kept: its NUL characters are dropped, not the message.
+    receipt = api.post("/v1/inbound/email", json={
+        "from": "someone@elsewhere.example", "subject": "Re:\x00 invoice", "body": "Paid\x00 yesterday",
+        "received_at": "2026-11-22T09:00:00+00:00", "external_id": f"<{uuid.uuid4().hex}@mail.example>"})
+    assert receipt.status_code == 202, receipt.text
+    stored = api.get(f"/v1/communications/{receipt.json()['communication_id']}").json()
+    assert (stored["subject"], stored["body"]) == ("Re: invoice", "Paid yesterday")

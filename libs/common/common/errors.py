@@ -43,6 +43,22 @@ PayloadTooLarge = _error("PayloadTooLarge", 413, "PAYLOAD_TOO_LARGE")
 RateLimited = _error("RateLimited", 429, "RATE_LIMITED")
 ServiceUnavailable = _error("ServiceUnavailable", 503, "SERVICE_UNAVAILABLE")
 
+
+def is_nul_refusal(exc: BaseException) -> bool:
+    """PostgreSQL refusing text with a NUL character: psycopg checks plain text itself, the server
+    refuses it inside JSON. It is the caller's input, not the service failing. (SQLAlchemy wraps the
+    driver's error in ``orig``.)"""
+    import psycopg  # here, not at the top: the registry stays importable without the database driver
+
+    orig = getattr(exc, "orig", None) or exc
+    return isinstance(orig, psycopg.errors.UntranslatableCharacter) or (
+        isinstance(orig, psycopg.DataError) and orig.sqlstate is None and "NUL (0x00)" in str(orig))
+
+
+def nul_character() -> AppError:
+    """Text with a NUL character, which PostgreSQL cannot store (refused wherever it came in)."""
+    return ValidationFailed("text cannot contain the NUL character (\\u0000)", code="NUL_CHARACTER")
+
 # What a caller can be refused with (4xx): a service raising one of these is working as it should.
 CLIENT_ERRORS: tuple[type[AppError], ...] = (
     BadRequest, ValidationFailed, Unauthenticated, Forbidden, PaymentRequired, NotFound, Conflict,
@@ -58,6 +74,7 @@ HTTP_STATUS: dict[str, int] = {
     "VALIDATION_ERROR": 422,
     "IDEMPOTENCY_KEY_REUSED": 422,
     "UNKNOWN_USER": 422,
+    "NUL_CHARACTER": 422,
     "CURRENCY_MISMATCH": 422,
     "UNSUPPORTED_INBOUND_FORMAT": 415,
     "NOTHING_TO_REPLY_TO": 409,

@@ -24,7 +24,8 @@ from pydantic import ValidationError
 
 from common.context import DIRECT_REPLY_TO
 from common.db import is_unavailable
-from common.errors import CLIENT_ERRORS, AppError, ServiceUnavailable, ValidationFailed
+from common.errors import (CLIENT_ERRORS, AppError, ServiceUnavailable, ValidationFailed, is_nul_refusal,
+                           nul_character)
 from common.outbox import BrokerLink
 from common.serialization import dumps_bytes
 
@@ -43,6 +44,8 @@ def as_app_error(exc: BaseException) -> AppError:
         return exc
     if isinstance(exc, ValidationError):
         return ValidationFailed("request validation failed", validation_details(exc))
+    if is_nul_refusal(exc):
+        return nul_character()
     if is_unavailable(exc) or isinstance(exc, (ConnectionError, eventlet.Timeout)):
         return ServiceUnavailable("a dependency is unavailable", code="DATABASE_UNAVAILABLE"
                                   if is_unavailable(exc) else "SERVICE_UNAVAILABLE")

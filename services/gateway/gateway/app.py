@@ -4,13 +4,14 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from common.errors import AppError
+from common.errors import AppError, is_nul_refusal, nul_character
 from common.gc_tuning import tune_gc
 from gateway.auth import Authenticator
 from gateway.db import GatewayDatabase
@@ -77,6 +78,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         err = AppError(str(exc.detail), code=HTTP_CODES.get(exc.status_code, "BAD_REQUEST"))
         err.status = exc.status_code
         return JSONResponse(err.to_body(), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(psycopg.DataError)
+    async def data_refused(request: Request, exc: psycopg.DataError):
+        if is_nul_refusal(exc):  # the gateway's own tables (users, keys, idempotency records)
+            return error_response(nul_character())
+        return await unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from common.contracts.envelope import event
 from common.contracts.tasks import ActionType
@@ -110,6 +110,13 @@ class InboundCommunication(Contract):
     body: str = Field(min_length=1, max_length=200_000)
     received_at: AwareDatetime
     external_id: str = Field(min_length=1, max_length=300)
+
+    @field_validator("from_address", "to_address", "subject", "body", "external_id", mode="before")
+    @classmethod
+    def _without_nul(cls, value):
+        # A received message is kept whatever it holds; NUL characters, which PostgreSQL cannot store and
+        # no reader needs, are dropped (an API request carrying one is refused instead: NUL_CHARACTER).
+        return value.replace("\x00", "") if isinstance(value, str) else value
 
 
 class GradingCriterion(Contract):

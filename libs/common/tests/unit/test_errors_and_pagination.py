@@ -99,3 +99,27 @@ def test_a_refused_rpc_logs_one_info_line_and_a_failure_keeps_its_traceback():
                                errors.Conflict("dup", code="DUPLICATE_TASK"), logging.WARNING)
     assert RefusalsAreNotFailures().filter(quiet) is False
     log.setLevel(logging.NOTSET)
+
+
+def test_text_with_a_nul_character_is_the_callers_input_not_a_failure():
+    import psycopg
+    from sqlalchemy import exc as sa_exc
+
+    client_side = psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+    in_json = psycopg.errors.UntranslatableCharacter("unsupported Unicode escape sequence")
+    for exc in (client_side, in_json, sa_exc.DataError("insert ...", {}, client_side)):
+        assert errors.is_nul_refusal(exc)
+    for exc in (psycopg.DataError("value too long"), psycopg.errors.NumericValueOutOfRange("overflow"),
+                ValueError("NUL (0x00)")):
+        assert not errors.is_nul_refusal(exc)
+    err = errors.nul_character()
+    assert (err.code, errors.status_for(err.code), errors.outcome_of(err)) == ("NUL_CHARACTER", 422, "rejected")
+
+
+def test_an_inbound_message_keeps_its_text_without_nul_characters():
+    from common.contracts.triage import InboundCommunication
+
+    message = InboundCommunication.model_validate({
+        "channel": "email", "from_address": "a@b.example", "subject": "Re:\x00 invoice", "body": "Hello\x00 world",
+        "received_at": "2026-11-22T10:00:00Z", "external_id": "m-1\x00"})
+    assert (message.subject, message.body, message.external_id) == ("Re: invoice", "Hello world", "m-1")

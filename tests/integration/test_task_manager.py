@@ -291,3 +291,24 @@ def test_D5_D6_an_email_or_sms_with_no_recipient_or_nothing_to_say_is_refused_an
     assert api.patch(f"/v1/actions/{email['id']}", json={"status": "completed"}).status_code == 200
     sent = [b["data"] for b, _ in drain(system.infra.amqp_uri, observer.name, until=lambda m: m)]
     assert [(s["subject_ref"]["id"], s["content"]["body_text"]) for s in sent] == [(email["id"], "Please pay")]
+
+
+def test_A6_closing_a_task_skips_the_actions_it_still_holds_open(api, case):
+    task_id = case["task"]["id"]
+    waiting = add_action(api, task_id, type="call", assignee_user_id=api.user_id, payload={"script": "Call"})
+    started = add_action(api, task_id, type="generic", assignee_user_id=api.user_id, payload={"description": "Go"})
+    assert api.patch(f"/v1/actions/{started['id']}", json={"status": "in_progress"}).status_code == 200
+    done = add_action(api, task_id, type="internal_note", assignee_user_id=api.user_id, payload={"text": "Noted"})
+    assert api.patch(f"/v1/actions/{done['id']}", json={"status": "completed"}).status_code == 200
+    draft = add_action(api, task_id, type="email", payload={"subject": "Half-written"})
+
+    assert api.patch(f"/v1/tasks/{task_id}", json={"status": "completed"}).status_code == 200
+    status = {a["id"]: a["status"] for a in api.get(f"/v1/tasks/{task_id}").json()["actions"]}
+    assert status == {waiting["id"]: "skipped", started["id"]: "skipped", done["id"]: "completed",
+                      draft["id"]: "skipped"}
+    assert api.get("/v1/actions", params={"task_id": task_id, "status": "new"}).json()["items"] == []
+    # Nothing is left to send for a task that is over.
+    assert api.patch(f"/v1/actions/{waiting['id']}", json={"status": "completed"}).status_code == 409
+    closed = [e for e in api.timeline(case["customer"]["id"])
+              if e["kind"] == "task_status_changed" and e["subject_id"] == task_id]
+    assert sorted(closed[0]["data"]["skipped_actions"]) == sorted([waiting["id"], started["id"]])  # not the draft

@@ -206,6 +206,12 @@ def change_action(current_status: str, current_assignee: str | None, *, requeste
                         status == "completed" and current_status != "completed")
 
 
+def left_open(actions: Iterable[dict]) -> list[dict]:
+    """A6: the actions a closing task still holds open (drafts included): they close with it, skipped,
+    so no one is left with work, or a message to send, for a task that is over."""
+    return [a for a in actions if a["status"] not in CLOSED_ACTION_STATUSES]
+
+
 def can_act_on(action: dict, user_id: str | None, role: str | None) -> bool:
     """Who may change an action: its assignee, its creator, or (live actions) an admin or integration."""
     uid = str(user_id) if user_id else None

@@ -70,6 +70,13 @@ def actions_of(uow: UnitOfWork, task_id) -> list[dict]:
     return [dict(r) for r in rows.mappings()]
 
 
+def skip_actions(uow: UnitOfWork, action_ids: list, now: datetime) -> None:
+    a = m.actions
+    if action_ids:
+        uow.execute(update(a).where(a.c.id.in_(action_ids))
+                    .values(status="skipped", version=a.c.version + 1, updated_at=now))
+
+
 def add_timeline(uow: UnitOfWork, entry: TimelineEntry, occurred_at: datetime | None = None) -> dict:
     return insert_row(uow, m.timeline_entries, {
         "customer_id": entry.customer_id,

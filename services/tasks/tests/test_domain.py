@@ -271,3 +271,8 @@ def test_C4_a_payment_dated_in_the_future_is_refused_beyond_clock_skew():
     with pytest.raises(ValidationFailed) as err:
         domain.check_paid_at(now + timedelta(minutes=6), now)
     assert err.value.details[0]["loc"] == ["body", "paid_at"]
+
+
+def test_A6_a_closing_task_closes_what_it_still_holds_open_drafts_included():
+    actions = [{"id": n, "status": s} for n, s in enumerate(domain.ACTION_STATUSES)]
+    assert [a["status"] for a in domain.left_open(actions)] == ["draft", "new", "in_progress", "blocked"]

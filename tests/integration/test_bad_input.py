@@ -149,3 +149,21 @@ def test_X2_text_with_a_nul_character_is_refused_with_422_wherever_it_comes_in(a
     assert receipt.status_code == 202, receipt.text
     stored = api.get(f"/v1/communications/{receipt.json()['communication_id']}").json()
     assert (stored["subject"], stored["body"]) == ("Re: invoice", "Paid yesterday")
+
+
+def test_X2_days_and_moments_outside_1900_to_2199_are_422_not_500_and_change_nothing(api, customer):
+    invoice = api.invoice(customer["id"], amount="100.00")
+    task = api.task(customer["id"], [invoice["id"]], title="Edges")["task"]
+    for method, path, body, field in [
+        ("POST", f"/v1/tasks/{task['id']}/promises", {"amount": "10.00", "currency": "EUR",
+                                                      "promised_date": "9999-12-31", "invoice_ids": [invoice["id"]]},
+         "promised_date"),  # there is no day after it to schedule the Overdue alert on
+        ("POST", f"/v1/tasks/{task['id']}/actions", {"type": "call", "payload": {}, "due_at": "0001-01-01T00:00:00+14:00"},
+         "due_at"),  # year 0 in UTC: stored, it could not be read back
+        ("PATCH", f"/v1/tasks/{task['id']}", {"due_at": "0001-01-01T00:00:00+14:00"}, "due_at"),
+    ]:
+        resp = api.request(method, path, json=body)
+        assert resp.status_code == 422, (path, resp.text)
+        assert resp.json()["error"]["details"][0]["loc"] == ["body", field]
+    case = api.get(f"/v1/tasks/{task['id']}").json()
+    assert (case["actions"], case["promise"], case["task"]["due_at"]) == ([], None, None)

@@ -5,10 +5,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from common.contracts.envelope import event
-from common.contracts.types import Currency, ExternalId, Money, Name, PositiveMoney, TimeZone, UniqueIds
+from common.contracts.types import (Currency, Day, ExternalId, Moment, Money, Name, PositiveMoney, TimeZone,
+                                    UniqueIds)
 
 ACTION_TYPES = ("email", "sms", "call", "internal_note", "promise_to_pay", "generic")
 ActionType = Literal["email", "sms", "call", "internal_note", "promise_to_pay", "generic"]
@@ -43,8 +44,8 @@ class ContactCreate(Command):
 class InvoiceUpsert(Command):
     customer_id: uuid.UUID
     number: Name
-    issue_date: date
-    due_date: date
+    issue_date: Day
+    due_date: Day
     amount: Money
     currency: Currency
     status: InvoiceStatus | None = Field(None, description=(
@@ -63,7 +64,7 @@ class PaymentCreate(Command):
     invoice_ids: UniqueIds = Field(min_length=1, max_length=100)
     amount: PositiveMoney
     currency: Currency
-    paid_at: AwareDatetime
+    paid_at: Moment
 
 
 class TaskCreate(Command):
@@ -254,7 +255,7 @@ class NotePayload(Command):
 class PromisePayload(Command):
     amount: PositiveMoney | None = None
     currency: Currency | None = None
-    promised_date: date | None = None
+    promised_date: Day | None = None
     invoice_ids: UniqueIds = Field(default_factory=list, max_length=100)
 
 
@@ -273,7 +274,7 @@ ActionStatus = Literal["draft", "new", "in_progress", "blocked", "completed", "s
 class ActionCreate(Command):
     type: ActionType
     assignee_user_id: uuid.UUID | None = None
-    due_at: AwareDatetime | None = None
+    due_at: Moment | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
     trigger_event_id: uuid.UUID | None = Field(None, description="A5: the customer timeline entry that triggered it")
 
@@ -281,7 +282,7 @@ class ActionCreate(Command):
 class ActionUpdate(Command):
     status: ActionStatus | None = None
     assignee_user_id: uuid.UUID | None = None
-    due_at: AwareDatetime | None = None
+    due_at: Moment | None = None
     payload: dict[str, Any] | None = None
 
 
@@ -290,18 +291,18 @@ class TaskUpdate(Command):
     title: Name | None = None
     category: str | None = Field(None, max_length=64)
     priority: int | None = Field(None, ge=-100, le=100)
-    due_at: AwareDatetime | None = None
+    due_at: Moment | None = None
 
 
 class PromiseCreate(Command):
     amount: PositiveMoney
     currency: Currency
-    promised_date: date
+    promised_date: Day
     invoice_ids: UniqueIds = Field(min_length=1, max_length=100)
 
 
 class PromiseUpdate(Command):
-    promised_date: date | None = None
+    promised_date: Day | None = None
     status: Literal["cancelled"] | None = None
 
 

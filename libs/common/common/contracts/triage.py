@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from common.contracts.envelope import event
+from common.contracts.types import Moment
 from common.contracts.tasks import ActionType
 
 CommunicationChannel = Literal["email", "sms", "call"]
@@ -108,7 +109,7 @@ class InboundCommunication(Contract):
     to_address: str | None = Field(None, max_length=320)
     subject: str | None = Field(None, max_length=1000)
     body: str = Field(min_length=1, max_length=200_000)
-    received_at: AwareDatetime
+    received_at: Moment
     external_id: str = Field(min_length=1, max_length=300)
 
     @field_validator("from_address", "to_address", "subject", "body", "external_id", mode="before")

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, PlainSerializer, StringConstraints
 
 
 @lru_cache(maxsize=1)
@@ -59,3 +60,27 @@ def _unique_in_order(ids: list) -> list:
 # A list of references (invoices of a task, a promise, a payment): the same id twice means it once. The
 # order is kept: a payment settles its invoices in the order given.
 UniqueIds = Annotated[list[uuid.UUID], AfterValidator(_unique_in_order)]
+
+
+# The days and moments the API takes: 1900 to 2199. Follow-up work lives well inside it, and beyond it
+# Python's dates end (a promise for 9999-12-31 has no day after it) or PostgreSQL hands back a time
+# Python cannot load (0001-01-01T00:00+14:00 is year 0 in UTC): both answered 500.
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+_EARLIEST_AT = datetime(1900, 1, 1, tzinfo=timezone.utc)
+_AFTER_LATEST_AT = datetime(2200, 1, 1, tzinfo=timezone.utc)
+
+
+def _day_in_range(value: date) -> date:
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
+    return value
+
+
+def _moment_in_range(value: datetime) -> datetime:
+    if not _EARLIEST_AT <= value < _AFTER_LATEST_AT:  # compared as instants: no conversion that could overflow
+        raise ValueError(f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()} (UTC)")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_day_in_range)]
+Moment = Annotated[AwareDatetime, AfterValidator(_moment_in_range)]

@@ -57,3 +57,32 @@ def test_event_envelope_round_trip_validates_data_against_its_contract():
         parse_event("tasks", bad)
     with pytest.raises(ValueError, match="arrived on"):
         parse_event("workflows", env.model_dump(mode="json"))
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"amount": "10", "currency": "EUR", "promised_date": "9999-12-31", "invoice_ids": [str(uuid.uuid4())]},
+     "promised_date"),
+    ({"amount": "10", "currency": "EUR", "promised_date": "1899-12-31", "invoice_ids": [str(uuid.uuid4())]},
+     "promised_date"),
+])
+def test_days_outside_1900_to_2199_are_refused(body, field):
+    with pytest.raises(ValidationError) as err:
+        c.PromiseCreate.model_validate(body)
+    assert err.value.errors()[0]["loc"] == (field,)
+
+
+@pytest.mark.parametrize("due_at,ok", [
+    ("2026-12-01T09:00:00+01:00", True),
+    ("2199-12-31T23:59:59Z", True),
+    ("1900-01-01T00:00:00Z", True),
+    ("0001-01-01T00:00:00+14:00", False),  # year 0 in UTC: PostgreSQL would hand back what Python cannot load
+    ("9999-12-31T23:59:59-12:00", False),
+    ("2200-01-01T00:00:00Z", False),
+])
+def test_moments_outside_1900_to_2199_are_refused_without_overflowing(due_at, ok):
+    if ok:
+        assert c.ActionUpdate.model_validate({"due_at": due_at}).due_at is not None
+        return
+    with pytest.raises(ValidationError) as err:
+        c.ActionUpdate.model_validate({"due_at": due_at})
+    assert err.value.errors()[0]["loc"] == ("due_at",)

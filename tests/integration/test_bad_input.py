@@ -167,3 +167,13 @@ def test_X2_days_and_moments_outside_1900_to_2199_are_422_not_500_and_change_not
         assert resp.json()["error"]["details"][0]["loc"] == ["body", field]
     case = api.get(f"/v1/tasks/{task['id']}").json()
     assert (case["actions"], case["promise"], case["task"]["due_at"]) == ([], None, None)
+
+
+def test_X2_an_inbound_message_in_a_format_not_taken_is_415_naming_the_ones_that_are(api):
+    before = len(api.get("/v1/communications").json()["items"])
+    raw = b"From: a@b.example\r\nSubject: Paid\r\n\r\nWe paid.\r\n"
+    resp = api.post("/v1/inbound/email", content=raw, headers={"Content-Type": "message/rfc822"})
+    assert resp.status_code == 415, resp.text  # it said "the body is not valid JSON"
+    error = resp.json()["error"]
+    assert error["code"] == "UNSUPPORTED_INBOUND_FORMAT" and "message/rfc822" in error["message"]
+    assert len(api.get("/v1/communications").json()["items"]) == before

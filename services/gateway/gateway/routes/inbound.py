@@ -187,6 +187,9 @@ async def inbound(channel: Channel, request: Request, tenant: uuid.UUID | None =
     if signed is False or (signed is None and identity is None):
         raise Unauthenticated("the webhook signature is missing or wrong", code="BAD_SIGNATURE")
     try:
+        if form is None and content_type not in ("", "application/json") and not content_type.endswith("+json"):
+            raise ValidationFailed(f"{content_type} is not accepted: send JSON, SendGrid's multipart form (email) "
+                                   "or Twilio's form (sms, call)", code="UNSUPPORTED_INBOUND_FORMAT")
         if form is None:
             try:
                 data = json.loads(raw or b"null")

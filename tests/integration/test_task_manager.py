@@ -312,3 +312,26 @@ def test_A6_closing_a_task_skips_the_actions_it_still_holds_open(api, case):
     closed = [e for e in api.timeline(case["customer"]["id"])
               if e["kind"] == "task_status_changed" and e["subject_id"] == task_id]
     assert sorted(closed[0]["data"]["skipped_actions"]) == sorted([waiting["id"], started["id"]])  # not the draft
+
+
+def test_A6_an_action_completed_while_its_task_closes_stays_completed(system, api, case):
+    """The close skips what is open when it writes, not what was open when it read: a completion that
+    commits first (its row locked while the close waits) is kept, not overwritten with skipped."""
+    import psycopg
+
+    from .broker import wait_for
+
+    action = add_action(api, case["task"]["id"], type="call", assignee_user_id=api.user_id, payload={"script": "Hi"})
+    with psycopg.connect(system.infra.admin_url) as other:  # another user's completion, not yet committed
+        other.execute("update tasks.actions set status = 'completed', version = version + 1 where id = %s",
+                      (action["id"],))
+        closing = {}
+        closer = threading.Thread(target=lambda: closing.update(
+            resp=api.patch(f"/v1/tasks/{case['task']['id']}", json={"status": "completed"})))
+        closer.start()
+        wait_for(lambda: system.sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
+                                    "and datname = current_database()")[0][0] > 0, 10)
+        other.commit()
+        closer.join(30)
+    assert closing["resp"].status_code == 200, closing["resp"].text
+    assert api.get(f"/v1/actions/{action['id']}").json()["status"] == "completed"

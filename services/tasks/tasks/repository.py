@@ -70,11 +70,16 @@ def actions_of(uow: UnitOfWork, task_id) -> list[dict]:
     return [dict(r) for r in rows.mappings()]
 
 
-def skip_actions(uow: UnitOfWork, action_ids: list, now: datetime) -> None:
+def skip_actions(uow: UnitOfWork, action_ids: list, now: datetime) -> set:
+    """Skips those of these actions still open; returns the ids it skipped. The status condition is
+    re-checked on a row another transaction changed meanwhile (READ COMMITTED): an action a user
+    completed while the task was closing stays completed instead of being overwritten."""
     a = m.actions
-    if action_ids:
-        uow.execute(update(a).where(a.c.id.in_(action_ids))
-                    .values(status="skipped", version=a.c.version + 1, updated_at=now))
+    if not action_ids:
+        return set()
+    rows = uow.execute(update(a).where(a.c.id.in_(action_ids), a.c.status.notin_(("completed", "skipped")))
+                       .values(status="skipped", version=a.c.version + 1, updated_at=now).returning(a.c.id))
+    return {r[0] for r in rows}
 
 
 def add_timeline(uow: UnitOfWork, entry: TimelineEntry, occurred_at: datetime | None = None) -> dict:

@@ -226,9 +226,9 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             "status": status, "overdue_promise": False, "closed_at": uow.now,
             "closed_by_user_id": self.caller.user_id, "updated_at": uow.now})
         still_open = domain.left_open(repo.actions_of(uow, task["id"]))
-        repo.skip_actions(uow, [a["id"] for a in still_open], uow.now)
+        done = repo.skip_actions(uow, [a["id"] for a in still_open], uow.now)
         # Drafts were never on the shared timeline (A4): only live actions are named there.
-        skipped = [str(a["id"]) for a in still_open if a["status"] != "draft"]
+        skipped = [str(a["id"]) for a in still_open if a["id"] in done and a["status"] != "draft"]
         repo.add_timeline(uow, domain.TimelineEntry(
             task["customer_id"], "task_status_changed", "task", task["id"],
             f"Task {status}: {task['title']}" + (f" ({len(skipped)} open actions skipped)" if skipped else ""),

@@ -335,3 +335,26 @@ def test_A6_an_action_completed_while_its_task_closes_stays_completed(system, ap
         closer.join(30)
     assert closing["resp"].status_code == 200, closing["resp"].text
     assert api.get(f"/v1/actions/{action['id']}").json()["status"] == "completed"
+
+
+def test_B2_changes_to_one_tasks_actions_take_turns_so_the_last_completion_sees_the_others(system, api, case):
+    """Two actions of one task completed at once must see each other, or neither closes a workflow's task
+    (its step would wait forever): a change to an action takes its task's row lock first, so while the
+    task is held (here by another transaction), the change waits, then goes through."""
+    import psycopg
+
+    from .broker import wait_for
+
+    action = add_action(api, case["task"]["id"], type="call", assignee_user_id=api.user_id, payload={"script": "Hi"})
+    changing = {}
+    with psycopg.connect(system.infra.admin_url) as other:
+        other.execute("select 1 from tasks.tasks where id = %s for update", (case["task"]["id"],))
+        changer = threading.Thread(target=lambda: changing.update(
+            resp=api.patch(f"/v1/actions/{action['id']}", json={"status": "completed"})))
+        changer.start()
+        wait_for(lambda: system.sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
+                                    "and datname = current_database()")[0][0] > 0, 10)
+        assert "resp" not in changing  # it waits for the task
+        other.commit()
+        changer.join(30)
+    assert changing["resp"].status_code == 200 and changing["resp"].json()["status"] == "completed"

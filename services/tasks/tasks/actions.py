@@ -93,7 +93,10 @@ class ActionEntrypoints:
         cmd = c.ActionUpdate.model_validate(payload)
         fields = cmd.model_fields_set
         with self.db.transaction(self.caller) as uow:
-            # The row lock serialises concurrent changes: the second sees the first's result.
+            # Row locks serialise concurrent changes, the task's before the action's as when a task closes
+            # (the other order could deadlock with it). The task's lock also makes two actions of one task
+            # completed at once see each other: a workflow's task closes when its last action does.
+            task = repo.require_task(uow, self._visible_action(uow, action_id)["task_id"], lock=True)
             action = self._visible_action(uow, action_id, lock=True)
             if not domain.can_act_on(action, self.caller.user_id, self.caller.role):
                 raise Forbidden("only the action's assignee or creator (or an admin) can change it")
@@ -119,7 +122,6 @@ class ActionEntrypoints:
             if not domain.changed_fields(current, {k: v for k, v in updates.items() if k not in ("updated_at", "version")}):
                 # A PATCH that changes nothing writes nothing: no new version for clients that compare them.
                 return action_view(action, repo.deliveries_of(uow, [action["id"]]).get(action["id"]))
-            task = repo.get_task(uow, action["task_id"])
             updated = repo.update_row(uow, m.actions, action["id"], updates)
             self._after_action_change(uow, task, action, updated, change)
             return action_view(updated, repo.deliveries_of(uow, [updated["id"]]).get(updated["id"]))

@@ -242,6 +242,10 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
         cmd = c.TaskUpdate.model_validate(payload)
         fields = cmd.model_fields_set - {"status"}
         with self.db.transaction(self.caller) as uow:
+            # A promise's row is locked before its task's, as payments and the promise timers lock them:
+            # the other order deadlocked with a covering payment arriving while the user completed it.
+            peek = repo.require_task(uow, task_id)
+            promise = repo.get_promise(uow, task_id=peek["id"], lock=True) if peek["origin"] == "promise" else None
             task = repo.require_task(uow, task_id, lock=True)
             # Only what really changes is written and goes on the timeline: resending a field's value is no change.
             changes = domain.changed_fields(task, {f: getattr(cmd, f) for f in fields})
@@ -254,7 +258,6 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             if cmd.status and cmd.status != task["status"]:
                 if task["status"] not in domain.OPEN_TASK_STATUSES or cmd.status == "open":
                     raise Conflict(f"a {task['status']} task cannot become {cmd.status}", code="ILLEGAL_TRANSITION")
-                promise = repo.get_promise(uow, task_id=task["id"], lock=True)
                 if promise is not None and promise["status"] in ("waiting", "overdue"):
                     # C4: marking the promise task completed closes the promise (and its timers).
                     self._close_promise(uow, promise, "completed" if cmd.status == "completed" else "cancelled",

@@ -358,3 +358,25 @@ def test_B2_changes_to_one_tasks_actions_take_turns_so_the_last_completion_sees_
         other.commit()
         changer.join(30)
     assert changing["resp"].status_code == 200 and changing["resp"].json()["status"] == "completed"
+
+
+def test_A6_an_action_added_while_its_task_closes_is_refused_not_left_live(system, api, case):
+    """Adding an action takes the task's row lock: while a close holds it (here another transaction
+    closing the task), the addition waits, then finds the task closed: 409 TASK_CLOSED, nothing added."""
+    import psycopg
+
+    from .broker import wait_for
+
+    task_id = case["task"]["id"]
+    added = {}
+    with psycopg.connect(system.infra.admin_url) as closing:
+        closing.execute("update tasks.tasks set status = 'completed', closed_at = now() where id = %s", (task_id,))
+        adder = threading.Thread(target=lambda: added.update(resp=api.post(
+            f"/v1/tasks/{task_id}/actions", json={"type": "call", "assignee_user_id": api.user_id, "payload": {}})))
+        adder.start()
+        wait_for(lambda: system.sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
+                                    "and datname = current_database()")[0][0] > 0, 10)
+        closing.commit()
+        adder.join(30)
+    assert added["resp"].status_code == 409 and added["resp"].json()["error"]["code"] == "TASK_CLOSED"
+    assert api.get(f"/v1/tasks/{task_id}").json()["actions"] == []

@@ -67,7 +67,9 @@ class ActionEntrypoints:
             replayed, result = uow.begin_request("add_action")
             if replayed:
                 return result
-            task = repo.require_task(uow, task_id)
+            # Locked: a close going on at the same time either sees this action (and skips it) or has
+            # committed, and this is refused; never a live action on a closed task.
+            task = repo.require_task(uow, task_id, lock=True)
             if task["status"] not in domain.OPEN_TASK_STATUSES:
                 raise Conflict("the task is closed", code="TASK_CLOSED")
             if spec.trigger_event_id and not repo.timeline_entry_exists(uow, task["customer_id"], spec.trigger_event_id):

@@ -380,3 +380,30 @@ def test_A6_an_action_added_while_its_task_closes_is_refused_not_left_live(syste
         adder.join(30)
     assert added["resp"].status_code == 409 and added["resp"].json()["error"]["code"] == "TASK_CLOSED"
     assert api.get(f"/v1/tasks/{task_id}").json()["actions"] == []
+
+
+def test_B3_two_creations_at_once_for_one_customer_take_turns_so_the_second_sees_the_first(system, api, case):
+    """The duplicate check reads the customer's open tasks: two creations at once would each miss the
+    other. Creation takes the customer's row lock, so while it is held (here by another transaction) a
+    creation waits; released, it runs the check against what is committed by then."""
+    import psycopg
+
+    from .broker import wait_for
+
+    other_invoice = api.invoice(case["customer"]["id"])
+    created = {}
+    with psycopg.connect(system.infra.admin_url) as other:
+        other.execute("select 1 from tasks.customers where id = %s for no key update", (case["customer"]["id"],))
+        creator = threading.Thread(target=lambda: created.update(resp=api.post("/v1/tasks", json={
+            "customer_id": case["customer"]["id"], "invoice_ids": [other_invoice["id"]], "title": "Second",
+            "assignee_user_id": api.user_id})))
+        creator.start()
+        wait_for(lambda: system.sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
+                                    "and datname = current_database()")[0][0] > 0, 10)
+        assert "resp" not in created
+        other.commit()
+        creator.join(30)
+    assert created["resp"].status_code == 201, created["resp"].text
+    again = api.post("/v1/tasks", json={"customer_id": case["customer"]["id"], "invoice_ids": [other_invoice["id"]],
+                                       "title": "Third", "assignee_user_id": api.user_id})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "DUPLICATE_TASK"

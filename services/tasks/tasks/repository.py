@@ -27,6 +27,12 @@ def get_customer(uow: UnitOfWork, customer_id) -> dict | None:
     return _row(uow.execute(select(m.customers).where(m.customers.c.id == customer_id)))
 
 
+def lock_customer(uow: UnitOfWork, customer_id) -> None:
+    """Serialises what must see the customer's other writes (the duplicate check of B3). NO KEY: rows
+    that merely reference the customer (its invoices, tasks) can still be written meanwhile."""
+    uow.execute(select(m.customers.c.id).where(m.customers.c.id == customer_id).with_for_update(key_share=True))
+
+
 def get_customer_by_external_id(uow: UnitOfWork, external_id: str) -> dict | None:
     return _row(uow.execute(select(m.customers).where(m.customers.c.external_id == external_id)
                             .with_for_update()))

@@ -171,6 +171,8 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             replayed, result = uow.begin_request("create_task")
             if replayed:
                 return result
+            # Two creations at once for one customer take turns, so the second sees the first (B3).
+            repo.lock_customer(uow, cmd.customer_id)
             repo.require_customer_invoices(uow, cmd.customer_id, cmd.invoice_ids)
             duplicate = domain.find_duplicate(repo.open_tasks_of_customer(uow, cmd.customer_id), cmd.invoice_ids)
             if duplicate is not None and not force:

@@ -10,6 +10,7 @@ Three rules live here so no service can forget them:
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -61,6 +62,21 @@ def is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, DB_UNAVAILABLE_ERRORS + (psycopg.OperationalError,)):
         return True
     return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+
+
+def retry_on_key_race(method):
+    """For an upsert by a natural key (an external system's id): two requests for a key neither has seen
+    both insert, and the second's INSERT waits on the unique index, then fails. Run once more, the loser
+    finds the winner's row and updates it, as if it had come second."""
+    @functools.wraps(method)
+    def upsert(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except sa_exc.IntegrityError as exc:
+            if not isinstance(exc.orig, psycopg.errors.UniqueViolation):
+                raise
+            return method(*args, **kwargs)
+    return upsert
 
 
 def json_dumps(value: Any) -> str:

@@ -10,6 +10,7 @@ from common.errors import Conflict, NotFound
 from common.observability import PlatformEndpoints
 from common.pagination import clamp_limit
 from common.rpc import rpc
+from common.db import retry_on_key_race
 from common.store import DatabaseProvider
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from tasks import domain, models as m, repository as repo
@@ -32,6 +33,7 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
 
     # ---- customers ---------------------------------------------------------
     @rpc
+    @retry_on_key_race
     def create_customer(self, payload: dict) -> dict:
         """Creates a customer; with a known ``external_id`` it updates that one (upsert)."""
         cmd = c.CustomerCreate.model_validate(payload)
@@ -94,6 +96,7 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
 
     # ---- invoices and payments ----------------------------------------------
     @rpc
+    @retry_on_key_race
     def upsert_invoice(self, external_id: str, payload: dict) -> dict:
         cmd = c.InvoiceUpsert.model_validate(payload)
         values = cmd.model_dump()

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from common.contracts import tasks as c
 from common.contracts.triage import (CommunicationReceived, InboundCommunication, InvoiceSummary,
                                      OpenTaskSummary, TimelineSummary)
+from common.db import retry_on_key_race
 from common.errors import NotFound
 from common.events import receive, reliable_event_handler
 from common.pagination import clamp_limit, decode_cursor, encode_cursor
@@ -58,6 +59,7 @@ def _rows(result) -> list[dict]:
 class InboundEntrypoints:
     # ---- receive -----------------------------------------------------------------------------------
     @rpc
+    @retry_on_key_race  # a provider redelivering a message at once: the second finds the first, a duplicate
     def receive_communication(self, payload: dict) -> dict:
         cmd = InboundCommunication.model_validate(payload)
         with self.db.transaction(self.caller) as uow:

@@ -1,7 +1,8 @@
-"""Direct broker access for platform tests (observing and injecting events)."""
+"""Direct broker access for platform tests (observing and injecting events), and waiting helpers."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 from kombu import Connection, Exchange, Queue
@@ -56,3 +57,21 @@ def wait_for(predicate, timeout_s: float = 30.0, interval_s: float = 0.2):
             return value
         time.sleep(interval_s)
     raise AssertionError(f"condition not met within {timeout_s}s")
+
+
+class Background:
+    """``call()`` in a thread: ``done`` once it returned, ``result()`` waits for what it returned."""
+
+    def __init__(self, call):
+        self._out: list = []
+        self._thread = threading.Thread(target=lambda: self._out.append(call()), daemon=True)
+        self._thread.start()
+
+    @property
+    def done(self) -> bool:
+        return bool(self._out)
+
+    def result(self, timeout_s: float = 30.0):
+        self._thread.join(timeout_s)
+        assert self._out, f"still running after {timeout_s}s"
+        return self._out[0]

@@ -117,6 +117,21 @@ class System:
         with ClusterRpcProxy({"AMQP_URI": self.infra.amqp_uri}, context_data=context, timeout=20) as cluster:
             return getattr(getattr(cluster, service), method)(**kwargs)
 
+    @contextmanager
+    def holding(self, statement: str, params=()):
+        """Another transaction runs ``statement`` (as the admin) and holds its row locks until the block
+        ends, then commits: how a concurrency test stands in for a request caught half-way."""
+        with psycopg.connect(self.infra.admin_url) as conn:
+            conn.execute(statement, params)
+            yield conn
+
+    def wait_for_a_lock_wait(self, timeout_s: float = 10.0) -> None:
+        """Until some session of this system's database waits on a lock (the request under test)."""
+        from .broker import wait_for
+
+        wait_for(lambda: self.sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
+                                  "and datname = current_database()")[0][0] > 0, timeout_s)
+
     def sql(self, query: str, params=(), role: str | None = None):
         """Read the database directly, as the admin or as a service role (platform checks only)."""
         url = self.infra.admin_url
@@ -170,3 +185,4 @@ def fresh_stack():
     yield make
     for ctx in reversed(contexts):
         ctx.__exit__(None, None, None)
+

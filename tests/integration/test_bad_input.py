@@ -181,27 +181,18 @@ def test_X2_an_inbound_message_in_a_format_not_taken_is_415_naming_the_ones_that
 
 def test_B1_a_message_delivered_twice_at_once_is_one_communication_and_a_duplicate_not_a_500(system, api):
     """Providers redeliver on a timeout, sometimes while the first delivery is still being stored."""
-    import threading
-
-    import psycopg
-
-    from .broker import wait_for
+    from .broker import Background
 
     external_id = f"<{uuid.uuid4().hex}@mail.example>"
-    done = {}
-    with psycopg.connect(system.infra.admin_url) as first:
-        first.execute(
+    with system.holding(
             "insert into tasks.communications (id, tenant_id, channel, external_id, from_address, body, received_at,"
             " status, created_at) values (gen_random_uuid(), %s, 'email', %s, 'someone@elsewhere.example', 'Paid',"
-            " now(), 'unmatched', now()) ", (api.tenant_id, external_id))
-        second = threading.Thread(target=lambda: done.update(resp=api.post("/v1/inbound/email", json={
+            " now(), 'unmatched', now()) ", (api.tenant_id, external_id)):
+        second = Background(lambda: api.post("/v1/inbound/email", json={
             "from": "someone@elsewhere.example", "body": "Paid", "received_at": "2026-11-22T09:00:00+00:00",
-            "external_id": external_id})))
-        second.start()
-        wait_for(lambda: system.sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
-                                    "and datname = current_database()")[0][0] > 0, 10)
-        first.commit()
-        second.join(30)
-    assert done["resp"].status_code == 202, done["resp"].text
-    assert done["resp"].json()["duplicate"] is True
+            "external_id": external_id}))
+        system.wait_for_a_lock_wait()
+    resp = second.result()
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["duplicate"] is True
     assert system.sql("select count(*) from tasks.communications where external_id = %s", (external_id,))[0][0] == 1

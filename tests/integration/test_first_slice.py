@@ -3,6 +3,8 @@ import uuid
 
 import httpx
 
+from .broker import Background
+
 
 def test_X1_X2_customer_contact_invoices_and_task_read_back_and_on_timeline(api):
     customer = api.customer(external_id="crm-42", name="Dupont SARL", timezone="Europe/Paris",
@@ -159,29 +161,18 @@ def test_X2_rate_limit_is_per_tenant_with_retry_after(fresh_stack):
 def test_two_upserts_of_a_new_external_id_at_once_end_in_one_invoice_not_a_500(system, api):
     """An ERP sending the same new invoice twice at once: both see no row and insert; the second waits on
     the unique index (here held by another transaction's insert), then runs again and updates."""
-    import threading
-
-    import psycopg
-
-    from .broker import wait_for
-
     customer = api.customer()
     external_id = f"ERP-{uuid.uuid4().hex[:8]}"
-    done = {}
-    with psycopg.connect(system.infra.admin_url) as first:
-        first.execute(
+    with system.holding(
             "insert into tasks.invoices (id, tenant_id, external_id, customer_id, number, issue_date, due_date,"
             " amount, currency, status, created_at, updated_at) values (gen_random_uuid(), %s, %s, %s, 'first',"
             " '2026-10-01', '2026-10-31', 50, 'EUR', 'open', now(), now())",
-            (api.tenant_id, external_id, customer["id"]))
-        second = threading.Thread(target=lambda: done.update(resp=api.put(f"/v1/invoices/{external_id}", json={
+            (api.tenant_id, external_id, customer["id"])):
+        second = Background(lambda: api.put(f"/v1/invoices/{external_id}", json={
             "customer_id": customer["id"], "number": "second", "issue_date": "2026-10-01",
-            "due_date": "2026-10-31", "amount": "60.00", "currency": "EUR"})))
-        second.start()
-        wait_for(lambda: system.sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
-                                    "and datname = current_database()")[0][0] > 0, 10)
-        first.commit()
-        second.join(30)
-    assert done["resp"].status_code == 200, done["resp"].text  # updated the row the first one made
+            "due_date": "2026-10-31", "amount": "60.00", "currency": "EUR"}))
+        system.wait_for_a_lock_wait()
+    resp = second.result()
+    assert resp.status_code == 200, resp.text  # updated the row the first one made
     invoice = api.get(f"/v1/invoices/{external_id}").json()
     assert (invoice["number"], invoice["amount"]) == ("second", "60.00")

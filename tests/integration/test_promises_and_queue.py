@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from .broker import drain, observe, wait_for
+from .broker import Background, drain, observe, wait_for
 
 DAY = 24 * 3600
 
@@ -241,8 +241,6 @@ def test_C1_C4_a_promise_that_could_not_be_kept_is_refused_and_records_nothing(a
 def test_C4_completing_a_promise_task_takes_the_promise_before_the_task_as_a_payment_does(system, api):
     """A covering payment locks the promise, then its task; a user completing the task must take them in
     the same order, or the two deadlock. While the completion waits for the promise, the task is free."""
-    import threading
-
     import psycopg
 
     customer = api.customer()
@@ -250,17 +248,12 @@ def test_C4_completing_a_promise_task_takes_the_promise_before_the_task_as_a_pay
     task = api.task(customer["id"], [invoice["id"]], title="Negotiate")["task"]
     promise = api.post(f"/v1/tasks/{task['id']}/promises", json={
         "amount": "100.00", "currency": "EUR", "promised_date": in_days(3), "invoice_ids": [invoice["id"]]}).json()
-    done = {}
-    with psycopg.connect(system.infra.admin_url) as payment:  # holds the promise, as record_payment does
-        payment.execute("select 1 from tasks.promises where id = %s for update", (promise["id"],))
-        user = threading.Thread(target=lambda: done.update(
-            resp=api.patch(f"/v1/tasks/{promise['task_id']}", json={"status": "completed"})))
-        user.start()
-        wait_for(lambda: system.sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
-                                    "and datname = current_database()")[0][0] > 0, 10)
+    # holds the promise, as record_payment does
+    with system.holding("select 1 from tasks.promises where id = %s for update", (promise["id"],)):
+        completing = Background(lambda: api.patch(f"/v1/tasks/{promise['task_id']}", json={"status": "completed"}))
+        system.wait_for_a_lock_wait()
         with psycopg.connect(system.infra.admin_url) as probe:  # what the payment would lock next is free
             probe.execute("select 1 from tasks.tasks where id = %s for update nowait", (promise["task_id"],))
-        payment.commit()
-        user.join(30)
-    assert done["resp"].status_code == 200, done["resp"].text
-    assert done["resp"].json()["promise"]["status"] == "completed"
+    resp = completing.result()
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["promise"]["status"] == "completed"

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from .broker import drain, observe, publish, wait_for
+from .broker import Background, drain, observe, publish, wait_for
 
 
 @pytest.fixture
@@ -317,23 +317,14 @@ def test_A6_closing_a_task_skips_the_actions_it_still_holds_open(api, case):
 def test_A6_an_action_completed_while_its_task_closes_stays_completed(system, api, case):
     """The close skips what is open when it writes, not what was open when it read: a completion that
     commits first (its row locked while the close waits) is kept, not overwritten with skipped."""
-    import psycopg
-
-    from .broker import wait_for
-
     action = add_action(api, case["task"]["id"], type="call", assignee_user_id=api.user_id, payload={"script": "Hi"})
-    with psycopg.connect(system.infra.admin_url) as other:  # another user's completion, not yet committed
-        other.execute("update tasks.actions set status = 'completed', version = version + 1 where id = %s",
-                      (action["id"],))
-        closing = {}
-        closer = threading.Thread(target=lambda: closing.update(
-            resp=api.patch(f"/v1/tasks/{case['task']['id']}", json={"status": "completed"})))
-        closer.start()
-        wait_for(lambda: system.sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
-                                    "and datname = current_database()")[0][0] > 0, 10)
-        other.commit()
-        closer.join(30)
-    assert closing["resp"].status_code == 200, closing["resp"].text
+    # another user's completion, not yet committed
+    with system.holding("update tasks.actions set status = 'completed', version = version + 1 where id = %s",
+                        (action["id"],)):
+        closing = Background(lambda: api.patch(f"/v1/tasks/{case['task']['id']}", json={"status": "completed"}))
+        system.wait_for_a_lock_wait()
+    resp = closing.result()
+    assert resp.status_code == 200, resp.text
     assert api.get(f"/v1/actions/{action['id']}").json()["status"] == "completed"
 
 
@@ -341,44 +332,25 @@ def test_B2_changes_to_one_tasks_actions_take_turns_so_the_last_completion_sees_
     """Two actions of one task completed at once must see each other, or neither closes a workflow's task
     (its step would wait forever): a change to an action takes its task's row lock first, so while the
     task is held (here by another transaction), the change waits, then goes through."""
-    import psycopg
-
-    from .broker import wait_for
-
     action = add_action(api, case["task"]["id"], type="call", assignee_user_id=api.user_id, payload={"script": "Hi"})
-    changing = {}
-    with psycopg.connect(system.infra.admin_url) as other:
-        other.execute("select 1 from tasks.tasks where id = %s for update", (case["task"]["id"],))
-        changer = threading.Thread(target=lambda: changing.update(
-            resp=api.patch(f"/v1/actions/{action['id']}", json={"status": "completed"})))
-        changer.start()
-        wait_for(lambda: system.sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
-                                    "and datname = current_database()")[0][0] > 0, 10)
-        assert "resp" not in changing  # it waits for the task
-        other.commit()
-        changer.join(30)
-    assert changing["resp"].status_code == 200 and changing["resp"].json()["status"] == "completed"
+    with system.holding("select 1 from tasks.tasks where id = %s for update", (case["task"]["id"],)):
+        changing = Background(lambda: api.patch(f"/v1/actions/{action['id']}", json={"status": "completed"}))
+        system.wait_for_a_lock_wait()
+        assert not changing.done  # it waits for the task
+    resp = changing.result()
+    assert resp.status_code == 200 and resp.json()["status"] == "completed"
 
 
 def test_A6_an_action_added_while_its_task_closes_is_refused_not_left_live(system, api, case):
     """Adding an action takes the task's row lock: while a close holds it (here another transaction
     closing the task), the addition waits, then finds the task closed: 409 TASK_CLOSED, nothing added."""
-    import psycopg
-
-    from .broker import wait_for
-
     task_id = case["task"]["id"]
-    added = {}
-    with psycopg.connect(system.infra.admin_url) as closing:
-        closing.execute("update tasks.tasks set status = 'completed', closed_at = now() where id = %s", (task_id,))
-        adder = threading.Thread(target=lambda: added.update(resp=api.post(
-            f"/v1/tasks/{task_id}/actions", json={"type": "call", "assignee_user_id": api.user_id, "payload": {}})))
-        adder.start()
-        wait_for(lambda: system.sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
-                                    "and datname = current_database()")[0][0] > 0, 10)
-        closing.commit()
-        adder.join(30)
-    assert added["resp"].status_code == 409 and added["resp"].json()["error"]["code"] == "TASK_CLOSED"
+    with system.holding("update tasks.tasks set status = 'completed', closed_at = now() where id = %s", (task_id,)):
+        adding = Background(lambda: api.post(
+            f"/v1/tasks/{task_id}/actions", json={"type": "call", "assignee_user_id": api.user_id, "payload": {}}))
+        system.wait_for_a_lock_wait()
+    resp = adding.result()
+    assert resp.status_code == 409 and resp.json()["error"]["code"] == "TASK_CLOSED"
     assert api.get(f"/v1/tasks/{task_id}").json()["actions"] == []
 
 
@@ -386,24 +358,15 @@ def test_B3_two_creations_at_once_for_one_customer_take_turns_so_the_second_sees
     """The duplicate check reads the customer's open tasks: two creations at once would each miss the
     other. Creation takes the customer's row lock, so while it is held (here by another transaction) a
     creation waits; released, it runs the check against what is committed by then."""
-    import psycopg
-
-    from .broker import wait_for
-
     other_invoice = api.invoice(case["customer"]["id"])
-    created = {}
-    with psycopg.connect(system.infra.admin_url) as other:
-        other.execute("select 1 from tasks.customers where id = %s for no key update", (case["customer"]["id"],))
-        creator = threading.Thread(target=lambda: created.update(resp=api.post("/v1/tasks", json={
+    with system.holding("select 1 from tasks.customers where id = %s for no key update", (case["customer"]["id"],)):
+        creating = Background(lambda: api.post("/v1/tasks", json={
             "customer_id": case["customer"]["id"], "invoice_ids": [other_invoice["id"]], "title": "Second",
-            "assignee_user_id": api.user_id})))
-        creator.start()
-        wait_for(lambda: system.sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
-                                    "and datname = current_database()")[0][0] > 0, 10)
-        assert "resp" not in created
-        other.commit()
-        creator.join(30)
-    assert created["resp"].status_code == 201, created["resp"].text
+            "assignee_user_id": api.user_id}))
+        system.wait_for_a_lock_wait()
+        assert not creating.done
+    resp = creating.result()
+    assert resp.status_code == 201, resp.text
     again = api.post("/v1/tasks", json={"customer_id": case["customer"]["id"], "invoice_ids": [other_invoice["id"]],
                                        "title": "Third", "assignee_user_id": api.user_id})
     assert again.status_code == 409 and again.json()["error"]["code"] == "DUPLICATE_TASK"

@@ -98,7 +98,9 @@ class ActionEntrypoints:
             # Row locks serialise concurrent changes, the task's before the action's as when a task closes
             # (the other order could deadlock with it). The task's lock also makes two actions of one task
             # completed at once see each other: a workflow's task closes when its last action does.
-            task = repo.require_task(uow, self._visible_action(uow, action_id)["task_id"], lock=True)
+            task = repo.lock_task_of_action(uow, action_id)
+            if task is None:
+                raise action_not_found()
             action = self._visible_action(uow, action_id, lock=True)
             if not domain.can_act_on(action, self.caller.user_id, self.caller.role):
                 raise Forbidden("only the action's assignee or creator (or an admin) can change it")

@@ -148,6 +148,13 @@ def require_customer_invoices(uow: UnitOfWork, customer_id, invoice_ids, lock: b
     return customer, invoices
 
 
+def lock_task_of_action(uow: UnitOfWork, action_id) -> dict | None:
+    """The action's task, row-locked; None when there is no such action (for this tenant)."""
+    t, a = m.tasks, m.actions
+    return _row(uow.execute(select(t).join(a, a.c.task_id == t.c.id).where(a.c.id == action_id)
+                            .with_for_update(of=t)))
+
+
 def require_task(uow: UnitOfWork, task_id, lock: bool = False) -> dict:
     """The task, or 404 (absent or another tenant's: RLS makes those the same)."""
     query = select(m.tasks).where(m.tasks.c.id == task_id)

@@ -249,8 +249,7 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
         with self.db.transaction(self.caller) as uow:
             # A promise's row is locked before its task's, as payments and the promise timers lock them:
             # the other order deadlocked with a covering payment arriving while the user completed it.
-            peek = repo.require_task(uow, task_id)
-            promise = repo.get_promise(uow, task_id=peek["id"], lock=True) if peek["origin"] == "promise" else None
+            promise = repo.get_promise(uow, task_id=task_id, lock=True)  # None unless it is a promise's task
             task = repo.require_task(uow, task_id, lock=True)
             # Only what really changes is written and goes on the timeline: resending a field's value is no change.
             changes = domain.changed_fields(task, {f: getattr(cmd, f) for f in fields})

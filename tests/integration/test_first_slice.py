@@ -158,7 +158,7 @@ def test_X2_rate_limit_is_per_tenant_with_retry_after(fresh_stack):
     assert calm.get(f"/v1/customers/{customer['id']}").status_code == 404  # another tenant is not throttled
 
 
-def test_two_upserts_of_a_new_external_id_at_once_end_in_one_invoice_not_a_500(system, api):
+def test_A7_two_upserts_of_a_new_external_id_at_once_end_in_one_invoice_not_a_500(system, api):
     """An ERP sending the same new invoice twice at once: both see no row and insert; the second waits on
     the unique index (here held by another transaction's insert), then runs again and updates."""
     customer = api.customer()

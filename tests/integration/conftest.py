@@ -74,7 +74,7 @@ class Api:
                                                  "name": "Colleague", "role": role})
         assert resp.status_code == 201, resp.text
         return Api(str(self.http.base_url), {"tenant_id": self.tenant_id, "user_id": resp.json()["user"]["id"],
-                                             "api_key": resp.json()["api_key"]})
+                                             "api_key": resp.json()["api_key"], "email": resp.json()["user"]["email"]})
 
     def timeline(self, customer_id: str) -> list[dict]:
         items, cursor = [], None

@@ -340,6 +340,22 @@ def test_E1_E5_in_app_inbox_unread_count_mark_read_and_live_stream(system, api):
     assert states(api, item_key) == {"me": "sent"}
 
 
+def test_E5_unread_only_pages_hold_the_unread_items_however_many_newer_ones_were_read(system, api):
+    user = api.user()
+    keys = [uuid.uuid4().hex for _ in range(4)]
+    for n, key in enumerate(keys):
+        request_notification(system, api.tenant_id, idempotency_key=key, kind="promise_due_soon", channel="in_app",
+                             recipients=[{"address": "me", "user_id": user.user_id}],
+                             content={"subject": f"Notice {n}", "body_text": "A promise is due tomorrow"})
+        wait_for(lambda: len(user.get("/v1/notifications").json()["items"]) == n + 1)
+    newest = user.get("/v1/notifications", params={"limit": 2}).json()["items"]
+    user.post("/v1/notifications/read", json={"ids": [i["id"] for i in newest]})
+    page = user.get("/v1/notifications", params={"unread": "true", "limit": 1}).json()
+    assert [i["title"] for i in page["items"]] == ["Notice 1"] and page["unread_count"] == 2
+    older = user.get("/v1/notifications", params={"unread": "true", "before": page["items"][0]["seq"]}).json()
+    assert [i["title"] for i in older["items"]] == ["Notice 0"]
+
+
 def test_E3_sigkill_with_500_emails_in_flight_then_restart_delivers_each_exactly_once(system, api):
     sink = Sink(system)
     batch = uuid.uuid4().hex[:8]

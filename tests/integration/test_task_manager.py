@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from .broker import Background, drain, observe, publish, wait_for
+from .notify import Sink
 
 
 @pytest.fixture
@@ -79,6 +80,57 @@ def test_A4_draft_is_seen_only_by_its_creator_and_goes_live_when_assigned(system
     notices = [b["data"] for b, _ in sent if b["data"]["kind"] == "action_assigned"]
     assert len(notices) == 1 and notices[0]["channel"] == "in_app"
     assert notices[0]["recipients"][0]["user_id"] == colleague.user_id
+
+
+def test_A4_an_assignee_who_wants_email_gets_the_notice_by_email_too(system, api, case):
+    wants, does_not = api.user("member"), api.user("member")
+    assert wants.get("/v1/me/notification-settings").json() == {
+        "email": wants.tenant["email"], "email_kinds": [],
+        "available_kinds": ["action_assigned", "task_raised", "promise_due_soon", "promise_overdue",
+                            "client_task_active", "workflow_step_waiting"]}
+    for bad in ({"email_kinds": ["fax"]}, {"email_kinds": "action_assigned"}, {}):
+        resp = wants.put("/v1/me/notification-settings", json=bad)
+        assert resp.status_code == 422 and resp.json()["error"]["code"] == "VALIDATION_ERROR", resp.text
+    assert wants.get("/v1/me/notification-settings").json()["email_kinds"] == []
+    saved = wants.put("/v1/me/notification-settings", json={"email_kinds": ["action_assigned", "action_assigned"]})
+    assert saved.status_code == 200 and saved.json()["email_kinds"] == ["action_assigned"]
+    # Another user's choice is theirs: the admin's own settings are untouched.
+    assert api.get("/v1/me/notification-settings").json()["email_kinds"] == []
+
+    def assign(user) -> dict:
+        """Assigns a new draft to the user; returns who the notice went to, by channel."""
+        draft = add_action(api, case["task"]["id"], type="call", payload={"script": "Ask about the invoice"})
+        live = api.patch(f"/v1/actions/{draft['id']}", json={"assignee_user_id": user.user_id}).json()
+        key = f"action:{live['id']}:assigned:{user.user_id}:{live['version']}"
+        wait_for(lambda: api.get("/v1/notifications/deliveries", params={"idempotency_key": key}).status_code == 200)
+        found = api.get("/v1/notifications/deliveries", params={"idempotency_key": key}).json()["deliveries"]
+        return {d["channel"]: d["recipient"] for d in found}
+
+    sink = Sink(system)
+    assert assign(does_not) == {"in_app": does_not.user_id}
+    assert assign(wants) == {"in_app": wants.user_id, "email": wants.tenant["email"]}
+    wait_for(lambda: len(sink.messages(rcpt=wants.tenant["email"])) == 1)
+    mail = sink.messages(rcpt=wants.tenant["email"])[0]
+    notice = wants.get("/v1/notifications").json()["items"][0]
+    assert mail["to"] == wants.tenant["email"] and mail["subject"] == notice["title"]
+    assert notice["body"] in mail["body_text"]
+    assert sink.messages(rcpt=does_not.tenant["email"]) == []
+
+    # Turned off, the next assignment comes in-app only.
+    assert wants.put("/v1/me/notification-settings", json={"email_kinds": []}).json()["email_kinds"] == []
+    assert assign(wants) == {"in_app": wants.user_id}
+
+    # A notice is about an action but is not its delivery: only an action's own send shows its
+    # states (E2). An email sent after the notices reports back after them, so by then they would show.
+    to = f"ap-{uuid.uuid4().hex[:8]}@customer.example"  # the SMTP sink is shared with other tests
+    email = add_action(api, case["task"]["id"], type="email", assignee_user_id=api.user_id,
+                       payload={**PAYLOADS["email"], "to": [to], "cc": []})
+    assert api.patch(f"/v1/actions/{email['id']}", json={"status": "completed"}).status_code == 200
+    wait_for(lambda: {d["recipient"] for d in api.get(f"/v1/actions/{email['id']}").json()["delivery"]} == {to})
+    file = api.get(f"/v1/tasks/{case['task']['id']}").json()
+    assert [a["delivery"] for a in file["actions"] if a["id"] != email["id"]] == [[], [], []]
+    reported = {e["subject_id"] for e in api.timeline(case["customer"]["id"]) if e["kind"] == "delivery_status"}
+    assert reported == {email["id"]}
 
 
 def test_A5_actions_grouped_by_their_trigger_event(api, case):

@@ -6,7 +6,8 @@
 - what a send request must satisfy before anything leaves (addresses,
   attachment sizes, template variables);
 - tenant templates: sandboxed jinja2, refused at save with the line at fault (E4);
-- per-tenant / per-provider rate limits as token buckets.
+- per-tenant / per-provider rate limits as token buckets;
+- which in-app notifications a user also gets by email (A4, E5).
 """
 from __future__ import annotations
 
@@ -102,6 +103,24 @@ def check_address(channel: str, address: str) -> None:
         raise Refused("INVALID_ADDRESS", f"not an email address: {address!r}")
     if channel == "sms" and not E164_RE.match(address):
         raise Refused("INVALID_ADDRESS", f"not an E.164 phone number: {address!r}")
+
+
+# ---- email copies of in-app notifications (A4, E5) ------------------------------------------------
+
+def email_copies(kind: str, user_ids: list, settings: dict[str, dict]) -> list[tuple[str, str]]:
+    """(user id, address) for each in-app recipient who asked for this kind by email, once per user.
+
+    ``settings`` maps a user id (as a string) to its row: ``email`` and ``email_kinds``. A user with
+    no row, or with an address that is no longer a valid one, gets the in-app notification only."""
+    copies, seen = [], set()
+    for user_id in user_ids:
+        key = str(user_id) if user_id is not None else None
+        row = settings.get(key) if key else None
+        if key in seen or row is None or kind not in row["email_kinds"] or not valid_email(row["email"]):
+            continue
+        seen.add(key)
+        copies.append((key, row["email"]))
+    return copies
 
 
 # ---- sender identities (per tenant) -----------------------------------------------------------------

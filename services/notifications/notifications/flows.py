@@ -9,7 +9,7 @@ import secrets
 import uuid
 
 from common import metrics
-from common.contracts.notifications import DeliveryStatusChanged, NotificationRequested, SubjectRef
+from common.contracts.notifications import DeliveryStatusChanged, NotificationRequested, Recipient, SubjectRef
 from common.context import Principal
 from common.db import UnitOfWork
 from notifications import domain, repository as repo
@@ -71,6 +71,8 @@ def accept_many(uow: UnitOfWork, requests: list[tuple[Principal, NotificationReq
             fresh.discard(key)  # the same key twice in one batch: the second is a repeat
             planned.append((i, principal, req, *_content(uow, req)))
     messages = repo.insert_messages(uow, [(req, content) for _, _, req, content, _ in planned])
+    emailed = repo.email_settings_of(uow, [r.user_id for _, _, req, _, refused in planned
+                                           if req.channel == "in_app" and refused is None for r in req.recipients])
     deliveries, events, links, timers, inbox = [], [], [], [], []
     for i, principal, req, content, refused in planned:
         message = results[i] = messages.get(req.idempotency_key)
@@ -93,6 +95,16 @@ def accept_many(uow: UnitOfWork, requests: list[tuple[Principal, NotificationReq
                     links += tracking_links(uow, d["id"], content["body_html"])
                 timers.append((str(d["id"]), uow.now, {"message_id": str(message["id"])}))
             announce(uow, message, d, state, reason, principal)
+        if req.channel == "in_app" and refused is None:
+            for user_id, address in domain.email_copies(req.kind, [r.user_id for r in req.recipients], emailed):
+                # A4: "and email if the user wants it". Same message, its own delivery: sent,
+                # retried and tracked as any email, and never twice (the request's key covers both).
+                d = repo.new_delivery(uow, message["id"], "email", Recipient(address=address, user_id=user_id),
+                                      "queued", PROVIDER_OF["email"])
+                deliveries.append(d)
+                events.append((d["id"], "queued", None))
+                timers.append((str(d["id"]), uow.now, {"message_id": str(message["id"])}))
+                announce(uow, message, d, "queued", None, principal)
     repo.insert_deliveries(uow, deliveries)  # first: the rest refer to them
     repo.add_events(uow, events)
     for item in inbox:

@@ -229,9 +229,10 @@ def inbox(uow: UnitOfWork, user_id, after_seq: int, limit: int, unread_only: boo
                 u=user_id, after=after_seq, n=limit)
 
 
-def inbox_latest(uow: UnitOfWork, user_id, before_seq: int | None, limit: int) -> list[dict]:
+def inbox_latest(uow: UnitOfWork, user_id, before_seq: int | None, limit: int, unread_only: bool) -> list[dict]:
     return all_(uow, "select * from inbox_items where user_id = :u and (cast(:b as bigint) is null or seq < cast(:b as bigint))"
-                     " order by seq desc limit :n", u=user_id, b=before_seq, n=limit)
+                     + (" and read_at is null" if unread_only else "") + " order by seq desc limit :n",
+                u=user_id, b=before_seq, n=limit)
 
 
 def unread_count(uow: UnitOfWork, user_id) -> int:
@@ -246,3 +247,28 @@ def mark_read(uow: UnitOfWork, user_id, ids: list[str] | None) -> int:
         sql += " and id = any(cast(:ids as uuid[]))"
         params["ids"] = ids
     return uow.execute(text(sql), params).rowcount
+
+
+# ---- per-user settings (A4, E5) -------------------------------------------------------------------------
+
+def user_settings(uow: UnitOfWork, user_id) -> dict | None:
+    return one(uow, "select * from user_settings where user_id = :u", u=user_id)
+
+
+def save_user_settings(uow: UnitOfWork, user_id, email: str, email_kinds: list[str]) -> dict:
+    return one(uow, """
+        insert into user_settings (tenant_id, user_id, email, email_kinds, updated_at)
+        values (:t, :u, :e, :k, :now)
+        on conflict (tenant_id, user_id) do update set email = excluded.email, email_kinds = excluded.email_kinds,
+                                                       updated_at = excluded.updated_at
+        returning *""", t=uow.tenant_id, u=user_id, e=email, k=email_kinds, now=uow.now)
+
+
+def email_settings_of(uow: UnitOfWork, user_ids) -> dict:
+    """The users' settings that have any kind emailed, by user id (as a string)."""
+    if not user_ids:
+        return {}
+    rows = all_(uow, "select user_id, email, email_kinds from user_settings"
+                     " where user_id = any(cast(:ids as uuid[])) and cardinality(email_kinds) > 0",
+                ids=sorted({str(u) for u in user_ids}))
+    return {str(r["user_id"]): r for r in rows}

@@ -55,7 +55,8 @@ def begin(uow: UnitOfWork, timers: list[DueTimer], rate_limits, public_base: str
     started = repo.start_attempts(uow, [d["id"] for _, d in due])
     messages = repo.messages_by_id(uow, [d["message_id"] for _, d in due])
     emails = [d for _, d in due if d["channel"] == "email"]
-    recipients = repo.recipients_of(uow, [d["message_id"] for d in emails]) if emails else {}
+    recipients = repo.recipients_of(uow, [d["message_id"] for d in emails
+                                          if messages[d["message_id"]]["channel"] == "email"]) if emails else {}
     with_html = [d["id"] for d in emails if messages[d["message_id"]]["content"].get("body_html")]
     links = repo.links_of(uow, with_html) if with_html else {}
     identities = repo.list_identities(uow) if emails else []
@@ -67,7 +68,10 @@ def begin(uow: UnitOfWork, timers: list[DueTimer], rate_limits, public_base: str
         if html:
             html = tracked_html(links.get(timer.key, []), html, public_base)
         from_line = domain.choose_from(message["sender"], identities, platform_from) if email else None
-        attempts.append(Attempt(timer, started[timer.key], message, recipients.get(d["message_id"], []), html,
+        # An email copy of an in-app notification (A4) names its one user, not the others notified.
+        named = (recipients.get(d["message_id"], []) if message["channel"] == "email"
+                 else [{"recipient": d["recipient"], "role": "to"}])
+        attempts.append(Attempt(timer, started[timer.key], message, named, html,
                                 from_line, unknown=d["send_state"] == "sending"))
     return attempts
 

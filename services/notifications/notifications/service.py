@@ -15,6 +15,7 @@ import eventlet
 
 from common import metrics
 from common.context import CallerContext
+from common.contracts.notifications import IN_APP_KINDS, NotificationSettings
 from common.errors import NotFound, ValidationFailed
 from common.events import receive, reliable_event_handler
 from common.group_commit import GroupCommit
@@ -207,8 +208,7 @@ class NotificationsService(PlatformEndpoints):
         limit = max(1, min(200, int(limit)))
         with self.db.transaction(self.caller) as uow:
             if newest_first:
-                items = repo.inbox_latest(uow, user, before_seq, limit)
-                items = [i for i in items if not unread_only or i["read_at"] is None]
+                items = repo.inbox_latest(uow, user, before_seq, limit, unread_only)
             else:
                 items = repo.inbox(uow, user, int(after_seq), limit, unread_only)
             unread = repo.unread_count(uow, user)
@@ -219,6 +219,24 @@ class NotificationsService(PlatformEndpoints):
         with self.db.transaction(self.caller) as uow:
             marked = repo.mark_read(uow, self.caller.user_id, ids)
             return {"marked": marked, "unread_count": repo.unread_count(uow, self.caller.user_id)}
+
+    # ---- the caller's own settings (A4, E5) -----------------------------------------------------------
+    @rpc
+    def notification_settings(self) -> dict:
+        with self.db.transaction(self.caller) as uow:
+            row = repo.user_settings(uow, self.caller.user_id)
+        return _settings(row, self.caller.user_email)
+
+    @rpc
+    def save_notification_settings(self, payload: dict) -> dict:
+        cmd = NotificationSettings.model_validate(payload)
+        email = self.caller.user_email
+        if cmd.email_kinds and not (email and domain.valid_email(email)):
+            raise ValidationFailed("this user has no email address to send notifications to",
+                                   code="NO_EMAIL_ADDRESS")
+        with self.db.transaction(self.caller) as uow:
+            row = repo.save_user_settings(uow, self.caller.user_id, email or "", cmd.email_kinds)
+        return _settings(row, email)
 
     # ---- tracking and provider callbacks (E2) ----------------------------------------------------------
     @rpc
@@ -274,12 +292,18 @@ class NotificationsService(PlatformEndpoints):
             raise NotFound("no notification with this idempotency key", code="NOTIFICATION_NOT_FOUND")
         return {"id": str(message["id"]), "idempotency_key": key, "kind": message["kind"],
                 "channel": message["channel"],
-                "deliveries": [{"id": str(d["id"]), "recipient": d["recipient"], "role": d["role"],
+                # Per delivery too: an in-app notification's email copy (A4) is a delivery of the same message.
+                "deliveries": [{"id": str(d["id"]), "channel": d["channel"], "recipient": d["recipient"], "role": d["role"],
                                 "state": d["state"], "reason": d["reason"], "attempts": d["attempts"],
                                 "updated_at": d["updated_at"].isoformat(),
                                 "history": [{"state": h["state"], "reason": h["reason"],
                                              "at": h["occurred_at"].isoformat()} for h in d["history"]]}
                                for d in deliveries]}
+
+
+def _settings(row: dict | None, email: str | None) -> dict:
+    return {"email": email, "email_kinds": list(row["email_kinds"]) if row else [],
+            "available_kinds": list(IN_APP_KINDS)}
 
 
 def _item(row: dict) -> dict:

@@ -262,3 +262,31 @@ def test_E1_without_a_default_identity_mail_goes_from_the_platform_with_reply_to
         domain.FromLine("Bob", "no-reply@platform.example", "bob@other.example")
     assert domain.choose_from({"email": "bob@other.example", "name": "Bob"}, [], "no-reply@platform.example") == \
         domain.FromLine("Bob", "no-reply@platform.example", "bob@other.example")
+
+
+# ---- A4/E5: email copies of in-app notifications ---------------------------------------------------
+
+ANN, BOB, CID = "6f1c0a40-0000-4000-8000-000000000001", "6f1c0a40-0000-4000-8000-000000000002", \
+    "6f1c0a40-0000-4000-8000-000000000003"
+SETTINGS = {ANN: {"email": "ann@acme.example", "email_kinds": ["action_assigned", "promise_overdue"]},
+            BOB: {"email": "bob@acme.example", "email_kinds": ["promise_due_soon"]},
+            CID: {"email": "not an address", "email_kinds": ["action_assigned"]}}
+
+
+@pytest.mark.parametrize("kind,users,expected", [
+    ("action_assigned", [ANN], [(ANN, "ann@acme.example")]),
+    ("action_assigned", [BOB], []),  # Bob asked for another kind
+    ("promise_due_soon", [ANN, BOB], [(BOB, "bob@acme.example")]),
+    ("promise_overdue", [ANN, ANN], [(ANN, "ann@acme.example")]),  # one email per user
+    ("action_assigned", ["6f1c0a40-0000-4000-8000-00000000000f"], []),  # no settings: in-app only
+    ("action_assigned", [None], []),
+    ("action_assigned", [CID], []),  # an address that is not one is never tried
+    ("action_assigned", [], []),
+])
+def test_A4_who_also_gets_an_in_app_notification_by_email(kind, users, expected):
+    assert domain.email_copies(kind, users, SETTINGS) == expected
+
+
+def test_A4_user_ids_match_whatever_type_they_come_as():
+    import uuid
+    assert domain.email_copies("action_assigned", [uuid.UUID(ANN)], SETTINGS) == [(ANN, "ann@acme.example")]

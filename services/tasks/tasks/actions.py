@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from common.contracts import tasks as c
-from common.contracts.notifications import Sender
+from common.contracts.notifications import ACTION_SEND_KINDS, Sender
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from common.events import receive, reliable_event_handler
 from common.pagination import clamp_limit
@@ -184,7 +184,9 @@ class ActionEntrypoints:
         """E2: delivery states of a sent action, per recipient, as they arrive; each on the timeline."""
         envelope, data = receive("notifications", body, self.caller)
         ref = data.subject_ref
-        if ref is None or ref.type != "action":
+        # Only the action's own send: the in-app notice (and its email copy) telling the assignee
+        # about the action is about the action too, but it is not a delivery of the action.
+        if ref is None or ref.type != "action" or data.kind not in ACTION_SEND_KINDS:
             return
         with self.db.transaction(self.caller) as uow:
             if not uow.first_delivery("tasks.on_delivery_status_changed", str(envelope.event_id)):

@@ -7,7 +7,7 @@ notifications for every state a delivery reaches (E2).
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -19,6 +19,12 @@ NotificationKind = Literal[
     "action_email", "action_sms", "action_letter", "action_assigned", "promise_due_soon", "promise_overdue",
     "client_task_active", "workflow_step_waiting", "dunning_email", "task_raised", "generic",
 ]
+# E5: what reaches a user's in-app inbox; a user may also have any of these emailed to them (A4).
+InAppKind = Literal["action_assigned", "task_raised", "promise_due_soon", "promise_overdue",
+                    "client_task_active", "workflow_step_waiting"]
+IN_APP_KINDS: tuple[str, ...] = get_args(InAppKind)
+# An action's own send: only these kinds' delivery states are the action's (E2).
+ACTION_SEND_KINDS = ("action_email", "action_sms", "action_letter")
 
 
 class Contract(BaseModel):
@@ -69,6 +75,17 @@ class SubjectRef(Contract):
     id: uuid.UUID
     customer_id: uuid.UUID | None = None
     task_id: uuid.UUID | None = None
+
+
+class NotificationSettings(Contract):
+    """A user's choice of which in-app notifications also come to their email address (A4, E5)."""
+
+    email_kinds: list[InAppKind] = Field(max_length=50)
+
+    @model_validator(mode="after")
+    def _each_once(self):
+        self.email_kinds = sorted(set(self.email_kinds), key=IN_APP_KINDS.index)
+        return self
 
 
 @event("notification_requested", producers=("tasks", "workflows", "orders"))

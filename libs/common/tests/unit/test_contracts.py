@@ -86,3 +86,14 @@ def test_moments_outside_1900_to_2199_are_refused_without_overflowing(due_at, ok
     with pytest.raises(ValidationError) as err:
         c.ActionUpdate.model_validate({"due_at": due_at})
     assert err.value.errors()[0]["loc"] == ("due_at",)
+
+
+def test_A4_notification_settings_take_in_app_kinds_once_each_in_a_fixed_order():
+    from common.contracts.notifications import IN_APP_KINDS, NotificationSettings
+    settings = NotificationSettings(email_kinds=["promise_overdue", "action_assigned", "promise_overdue"])
+    assert settings.email_kinds == ["action_assigned", "promise_overdue"]
+    assert NotificationSettings(email_kinds=list(reversed(IN_APP_KINDS))).email_kinds == list(IN_APP_KINDS)
+    for refused in ({"email_kinds": ["action_email"]}, {"email_kinds": ["fax"]}, {}, {"email_kinds": None},
+                    {"email_kinds": [], "email": "x@example.com"}):
+        with pytest.raises(ValidationError):
+            NotificationSettings.model_validate(refused)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from common.context import Principal
+from common.contracts.notifications import InAppKind, NotificationSettings
 from common.errors import AppError, BadRequest, NotFound, Unauthenticated
 from common.webhook_signing import HEADER, verify
 from gateway.deps import Caller, caller, staff
@@ -49,6 +50,26 @@ class MarkRead(BaseModel):
 async def mark_read(body: MarkRead, who: Caller = Depends(caller)):
     ids = [str(i) for i in body.ids] if body.ids is not None else None
     return JSONResponse(await who.call("notifications", "mark_read", ids=ids))
+
+
+class NotificationSettingsView(BaseModel):
+    email: str | None = Field(description="where email copies go: the user's own address")
+    email_kinds: list[InAppKind] = Field(description="in-app notifications the user also gets by email")
+    available_kinds: list[InAppKind]
+
+
+@router.get("/me/notification-settings", response_model=NotificationSettingsView)
+async def get_notification_settings(who: Caller = Depends(caller)):
+    """Which of the caller's in-app notifications also come by email (A4: "and email if the user wants
+    it"). None do until the user says so."""
+    return JSONResponse(await who.call("notifications", "notification_settings"))
+
+
+@router.put("/me/notification-settings", response_model=NotificationSettingsView)
+async def put_notification_settings(body: NotificationSettings, who: Caller = Depends(caller)):
+    """Replace the caller's choice; ``{"email_kinds": []}`` turns every email copy off."""
+    return JSONResponse(await who.call("notifications", "save_notification_settings",
+                                       payload=body.model_dump(mode="json")))
 
 
 @router.get("/notifications/stream")

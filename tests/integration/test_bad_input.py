@@ -1,4 +1,5 @@
 """Bad input gets the documented 4xx error and changes nothing."""
+import base64
 import json
 import uuid
 
@@ -167,6 +168,43 @@ def test_X2_days_and_moments_outside_1900_to_2199_are_422_not_500_and_change_not
         assert resp.json()["error"]["details"][0]["loc"] == ["body", field]
     case = api.get(f"/v1/tasks/{task['id']}").json()
     assert (case["actions"], case["promise"], case["task"]["due_at"]) == ([], None, None)
+
+
+def _cursor(values) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def test_X2_C5_a_cursor_this_api_did_not_write_is_400_not_500_on_every_list(api, customer):
+    for n in range(2):  # something on every list, so a cursor is followed to a second page
+        api.task(customer["id"], title=f"Cursor {n}", actions=[{"type": "call", "assignee_user_id": api.user_id}])
+        resp = api.post("/v1/inbound/sms", json={"from": "+33600000001", "body": f"Hello {n}",
+                                                 "external_id": uuid.uuid4().hex, "received_at": "2026-11-20T10:00:00Z"})
+        assert resp.status_code == 202, resp.text
+    lists = ["/v1/tasks", "/v1/actions", f"/v1/customers/{customer['id']}/timeline", "/v1/communications"]
+    for path in lists:  # a cursor it wrote is followed
+        page = api.get(path, params={"limit": 1}).json()
+        assert page["next_cursor"], (path, page)
+        assert api.get(path, params={"limit": 1, "cursor": page["next_cursor"]}).status_code == 200
+    an_id, a_time = str(uuid.uuid4()), "2026-11-01T00:00:00+00:00"
+    forged = {
+        "/v1/tasks": [[2**40, a_time, 0, an_id], [0, a_time, 2**40, an_id], [0, "2026-13-01", 0, an_id],
+                      [0, "2026-11-01T00:00:00", 0, an_id], [0, a_time, 0, "x"], [True, a_time, 0, an_id],
+                      [0, 5, 0, an_id]],
+        "/v1/actions": [["not a time", an_id], [a_time, "x"], [1, 2], [a_time, None]],
+        f"/v1/customers/{customer['id']}/timeline": [["not a time", an_id], [1, 2]],
+        "/v1/communications": [["not a time", an_id], [a_time, "x"]],
+    }
+    for path, cursors in forged.items():
+        for values in cursors:
+            resp = api.get(path, params={"cursor": _cursor(values)})
+            assert resp.status_code == 400 and resp.json()["error"]["code"] == "BAD_CURSOR", (path, values, resp.text)
+
+
+def test_X2_E5_an_inbox_position_beyond_any_seq_is_422_not_a_broker_outage(api):
+    for params in ({"before": 2**64}, {"before": 0}):
+        resp = api.get("/v1/notifications", params=params)
+        assert resp.status_code == 422 and resp.json()["error"]["code"] == "VALIDATION_ERROR", resp.text
+    assert api.get("/v1/notifications", params={"before": 2**63 - 1}).status_code == 200
 
 
 def test_X2_an_inbound_message_in_a_format_not_taken_is_415_naming_the_ones_that_are(api):

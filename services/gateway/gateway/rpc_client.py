@@ -173,6 +173,9 @@ class RpcClient:
             except asyncio.TimeoutError:
                 metrics.RPC_CALLS.labels(service, method, "unavailable").inc()
                 raise ServiceUnavailable("the message broker is unavailable") from None
+        # Encoded before anything is pending: arguments that cannot be sent are the caller's bug (a
+        # 500), not a broker outage (a 503 that would page someone about RabbitMQ).
+        body = orjson.dumps({"args": [], "kwargs": kwargs})
         correlation_id = uuid.uuid4().hex
         future = self._loop.create_future()
         self._pending[correlation_id] = future
@@ -183,8 +186,7 @@ class RpcClient:
         headers["nameko.call_id_stack"] = [f"gateway.{service}.{method}.{correlation_id}"]
         try:
             self._channel.basic_publish(
-                EXCHANGE, f"{service}.{method}",
-                orjson.dumps({"args": [], "kwargs": kwargs}),
+                EXCHANGE, f"{service}.{method}", body,
                 pika.BasicProperties(
                     content_type="application/json", content_encoding="utf-8", reply_to=DIRECT_REPLY_TO,
                     correlation_id=correlation_id, headers=headers, delivery_mode=1,

@@ -21,7 +21,7 @@ from common.contracts.triage import (CommunicationReceived, InboundCommunication
 from common.db import retry_on_key_race
 from common.errors import NotFound
 from common.events import receive, reliable_event_handler
-from common.pagination import clamp_limit, decode_cursor, encode_cursor
+from common.pagination import clamp_limit, decode_cursor, encode_cursor, identifier, moment
 from common.rpc import rpc
 from tasks import domain, inbound_domain as rules, models as m, repository as repo
 
@@ -144,7 +144,7 @@ class InboundEntrypoints:
             query = query.where(k.c.status == "unmatched")
         elif unmatched is False:
             query = query.where(k.c.status != "unmatched")
-        after = decode_cursor(cursor, 2)
+        after = decode_cursor(cursor, (moment, identifier))
         if after:
             query = query.where(tuple_(k.c.created_at, k.c.id) < tuple_(
                 func.cast(after[0], k.c.created_at.type), func.cast(after[1], k.c.id.type)))

@@ -11,8 +11,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from common.contracts import tasks as c
 from common.db import Reader, UnitOfWork
-from common.errors import BadRequest, NotFound
-from common.pagination import decode_cursor, encode_cursor
+from common.errors import NotFound
+from common.pagination import decode_cursor, encode_cursor, identifier, integer, moment
 from tasks import models as m
 from tasks.domain import TimelineEntry
 from tasks.views import delivery_rows_by_action
@@ -104,7 +104,7 @@ def add_timeline(uow: UnitOfWork, entry: TimelineEntry, occurred_at: datetime | 
 def timeline_page(uow: UnitOfWork, customer_id, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
     t = m.timeline_entries
     query = select(t).where(t.c.customer_id == customer_id)
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, (moment, identifier))
     if after:
         query = query.where(tuple_(t.c.occurred_at, t.c.id) < tuple_(
             func.cast(after[0], t.c.occurred_at.type), func.cast(after[1], t.c.id.type)))
@@ -229,14 +229,10 @@ def _queue_query(by_status: bool, by_customer: bool, by_category: bool, after: b
 def task_queue_query(*, owner, status=None, customer_id=None, category=None, limit: int,
                      cursor: str | None) -> tuple["CompiledQuery", dict]:
     """C5: the SQL and parameters of one queue page (the bench runs them straight in PostgreSQL too)."""
-    after = decode_cursor(cursor, 4)
+    after = decode_cursor(cursor, (integer, moment, integer, identifier))
     params = {"owner": owner, "status": status, "customer_id": customer_id, "category": category}
     if after:
-        try:
-            params.update(after_rank=int(after[0]), after_due=datetime.fromisoformat(after[1]),
-                          after_priority=int(after[2]), after_id=uuid.UUID(after[3]))
-        except (TypeError, ValueError):
-            raise BadRequest("the cursor is not one this API returned", code="BAD_CURSOR") from None
+        params.update(zip(("after_rank", "after_due", "after_priority", "after_id"), after))
     query = _queue_query(status is not None, customer_id is not None, category is not None, bool(after), limit)
     return query, {**query.defaults, **{k: v for k, v in params.items() if k in query.param_names}}
 
@@ -277,7 +273,7 @@ def action_list(uow: UnitOfWork, *, viewer, status=None, action_type=None, due_b
         query = query.where(a.c.type == action_type)
     if due_before:
         query = query.where(a.c.due_at < due_before)
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, (moment, identifier))
     if after:
         query = query.where(tuple_(due_key, a.c.id) > tuple_(
             func.cast(after[0], a.c.due_at.type), func.cast(after[1], a.c.id.type)))

@@ -1,7 +1,10 @@
+import uuid
+from datetime import datetime, timezone
+
 import pytest
 
 from common import errors
-from common.pagination import clamp_limit, decode_cursor, encode_cursor
+from common.pagination import clamp_limit, decode_cursor, encode_cursor, identifier, integer, moment
 
 
 def test_remote_errors_keep_their_code_and_status():
@@ -26,14 +29,23 @@ def test_every_registered_code_maps_to_an_http_error_status():
     assert errors.status_for("DUPLICATE_TASK") == 409 and errors.status_for("RATE_LIMITED") == 429
 
 
-def test_cursor_round_trip_and_rejects_garbage():
-    assert decode_cursor(encode_cursor(["2026-11-01T00:00:00+00:00", "abc"]), 2) == [
-        "2026-11-01T00:00:00+00:00", "abc"]
-    assert decode_cursor(None, 2) is None
-    for bad in ("!!!", encode_cursor([1]), encode_cursor({"a": 1})):
+def test_C5_cursor_round_trip_parses_each_field_and_refuses_what_this_api_never_wrote():
+    an_id = uuid.uuid4()
+    fields = (integer, moment, identifier)
+    assert decode_cursor(encode_cursor([1, "2026-11-01T00:00:00+00:00", str(an_id)]), fields) == [
+        1, datetime(2026, 11, 1, tzinfo=timezone.utc), an_id]
+    assert decode_cursor(None, fields) is None and decode_cursor("", fields) is None
+    for bad in ("!!!", "e30", encode_cursor([1]), encode_cursor({"a": 1}), encode_cursor([1, 2, 3, 4]),
+                encode_cursor([2**31, "2026-11-01T00:00:00+00:00", str(an_id)]),  # beyond an integer column
+                encode_cursor([True, "2026-11-01T00:00:00+00:00", str(an_id)]),
+                encode_cursor([1.5, "2026-11-01T00:00:00+00:00", str(an_id)]),
+                encode_cursor([1, "2026-11-01T00:00:00", str(an_id)]),  # no offset
+                encode_cursor([1, "yesterday", str(an_id)]), encode_cursor([1, 20261101, str(an_id)]),
+                encode_cursor([1, "2026-11-01T00:00:00+00:00", "x"]), encode_cursor([1, "2026-11-01T00:00:00+00:00", 7])):
         with pytest.raises(errors.BadRequest) as err:
-            decode_cursor(bad, 2)
-        assert err.value.code == "BAD_CURSOR"
+            decode_cursor(bad, fields)
+        assert err.value.code == "BAD_CURSOR", bad
+    assert decode_cursor(encode_cursor([-2**31, "2026-11-01T00:00:00+00:00", str(an_id)]), fields)[0] == -2**31
 
 
 def test_limit_is_clamped_to_the_documented_range():

@@ -29,12 +29,13 @@ NO_STORE = {"Cache-Control": "no-store, max-age=0"}
 STREAM_POLL_S = 1.0
 STREAM_HEARTBEAT_S = 15.0
 PROVIDERS = ("twilio", "lob", "smtp", "dsn")
+MAX_SEQ = 2**63 - 1  # an inbox item's seq is a bigint
 
 
 # ---- in-app inbox (E1, E5) ------------------------------------------------------------------------
 
 @router.get("/notifications")
-async def list_notifications(limit: int = Query(50, ge=1, le=200), before: int | None = Query(None, ge=1),
+async def list_notifications(limit: int = Query(50, ge=1, le=200), before: int | None = Query(None, ge=1, le=MAX_SEQ),
                              unread: bool = False, who: Caller = Depends(caller)):
     """The caller's own in-app notifications, newest first, with the unread count."""
     return JSONResponse(await who.call("notifications", "inbox", limit=limit, before_seq=before,
@@ -73,7 +74,7 @@ async def put_notification_settings(body: NotificationSettings, who: Caller = De
 
 
 @router.get("/notifications/stream")
-async def stream(request: Request, after: int | None = Query(None, ge=0), who: Caller = Depends(caller)):
+async def stream(request: Request, after: int | None = Query(None, ge=0, le=MAX_SEQ), who: Caller = Depends(caller)):
     """Server-sent events: ``event: notification`` for each new item, ``event: unread`` with the count.
 
     Starts after ``after`` (or the ``Last-Event-ID`` a reconnecting browser sends), else from now.
@@ -114,9 +115,10 @@ async def stream(request: Request, after: int | None = Query(None, ge=0), who: C
 
 def _int(value: str | None) -> int | None:
     try:
-        return int(value) if value is not None else None
+        seq = int(value) if value is not None else None
     except ValueError:
         return None
+    return seq if seq is None or 0 <= seq <= MAX_SEQ else None
 
 
 # ---- delivery states (E2) ------------------------------------------------------------------------------

@@ -170,6 +170,18 @@ def test_X2_days_and_moments_outside_1900_to_2199_are_422_not_500_and_change_not
     assert (case["actions"], case["promise"], case["task"]["due_at"]) == ([], None, None)
 
 
+def test_X2_A7_clearing_a_tasks_title_or_priority_is_422_and_changes_nothing(api, customer):
+    task = api.task(customer["id"], title="Keep me", category="billing")["task"]
+    for field in ("title", "priority"):
+        resp = api.patch(f"/v1/tasks/{task['id']}", json={field: None})
+        assert resp.status_code == 422, resp.text
+        assert resp.json()["error"]["details"][0]["loc"] == ["body", field]
+    after = api.get(f"/v1/tasks/{task['id']}").json()["task"]
+    assert (after["title"], after["priority"], after["updated_at"]) == ("Keep me", 0, task["updated_at"])
+    cleared = api.patch(f"/v1/tasks/{task['id']}", json={"category": None})  # a category may be cleared
+    assert cleared.status_code == 200 and cleared.json()["task"]["category"] is None
+
+
 def _cursor(values) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 

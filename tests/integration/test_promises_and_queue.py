@@ -257,3 +257,44 @@ def test_C4_completing_a_promise_task_takes_the_promise_before_the_task_as_a_pay
     resp = completing.result()
     assert resp.status_code == 200, resp.text
     assert resp.json()["promise"]["status"] == "completed"
+
+
+def test_C4_a_promise_closed_by_payment_or_cancelled_closes_its_task_as_any_close_does(system, api):
+    """The promise task's open actions are skipped (no one is left with work on a closed task), the
+    timeline says who closed it, and a completion is announced, whatever closed the promise."""
+    colleague = api.user()
+    observer = observe(system.infra.amqp_uri, "tasks", "task_completed")
+    customer = api.customer()
+    kept_invoice, cancelled_invoice = (api.invoice(customer["id"], amount="100.00") for _ in range(2))
+    task = api.task(customer["id"], [kept_invoice["id"], cancelled_invoice["id"]], title="Chase both")["task"]
+    promises = {}
+    for name, invoice in (("kept", kept_invoice), ("cancelled", cancelled_invoice)):
+        promise = record(api, task, invoice, days=5, amount="100.00")
+        action = api.post(f"/v1/tasks/{promise['task_id']}/actions", json={
+            "type": "call", "assignee_user_id": colleague.user_id, "payload": {"script": "Confirm the transfer"}})
+        assert action.status_code == 201, action.text
+        promises[name] = (promise, action.json())
+
+    paid = api.post("/v1/payments", json={"customer_id": customer["id"], "invoice_ids": [kept_invoice["id"]],
+                                          "amount": "100.00", "currency": "EUR",
+                                          "paid_at": datetime.now(timezone.utc).isoformat()})
+    assert paid.status_code == 201, paid.text
+    same_day = api.patch(f"/v1/promises/{promises['cancelled'][0]['id']}",
+                         json={"promised_date": promises["cancelled"][0]["promised_date"]})
+    assert same_day.status_code == 200  # a move to the day it already has is no move: nothing written
+    assert api.patch(f"/v1/promises/{promises['cancelled'][0]['id']}", json={"status": "cancelled"}).status_code == 200
+
+    for name, task_status in (("kept", "completed"), ("cancelled", "cancelled")):
+        promise, action = promises[name]
+        file = api.get(f"/v1/tasks/{promise['task_id']}").json()
+        assert file["task"]["status"] == task_status and file["pending_actions"] == []
+        assert [a["status"] for a in file["actions"]] == ["skipped"]
+        closed = [e for e in file["timeline"] if e["kind"] == "task_status_changed" and e["subject_id"] == promise["task_id"]]
+        assert len(closed) == 1 and closed[0]["data"]["skipped_actions"] == [action["id"]]
+    assert [a["id"] for a in colleague.get("/v1/actions", params={"status": "new"}).json()["items"]] == []
+    entries = api.timeline(customer["id"])
+    cancelled = next(e for e in entries if e["kind"] == "promise_cancelled")
+    assert cancelled["actor_user_id"] == api.user_id  # who cancelled it (A7)
+    assert not [e for e in entries if e["kind"] == "promise_moved"]
+    done = drain(system.infra.amqp_uri, observer.name, until=lambda m: m)
+    assert [b["data"]["task"]["id"] for b, _ in done] == [promises["kept"][0]["task_id"]]

@@ -133,6 +133,36 @@ def test_A4_an_assignee_who_wants_email_gets_the_notice_by_email_too(system, api
     assert reported == {email["id"]}
 
 
+def test_A4_a_draft_discarded_unseen_stays_its_creators_alone(api, case):
+    colleague, admin = api.user("member"), api.user("admin")
+    draft = add_action(api, case["task"]["id"], type="email", payload={"subject": "Half-written", "body": "Dear..."})
+    assert api.patch(f"/v1/actions/{draft['id']}", json={"status": "skipped"}).json()["status"] == "skipped"
+    for other in (colleague, admin):
+        assert other.get(f"/v1/actions/{draft['id']}").status_code == 404
+        assert draft["id"] not in [a["id"] for a in other.get(f"/v1/tasks/{case['task']['id']}").json()["actions"]]
+        listed = other.get("/v1/actions", params={"task_id": case["task"]["id"]}).json()["items"]
+        assert draft["id"] not in [a["id"] for a in listed]
+    assert api.get(f"/v1/actions/{draft['id']}").json()["status"] == "skipped"
+    assert draft["id"] in [a["id"] for a in api.get("/v1/actions", params={"status": "skipped"}).json()["items"]]
+    assert not [e for e in api.timeline(case["customer"]["id"]) if e["subject_id"] == draft["id"]]
+
+
+def test_A5_actions_given_with_a_new_task_keep_their_trigger_event(api):
+    customer = api.customer()
+    invoice = api.invoice(customer["id"])
+    event = next(e for e in api.timeline(customer["id"]) if e["kind"] == "invoice_upserted")
+    bogus = api.post("/v1/tasks", json={"customer_id": customer["id"], "invoice_ids": [invoice["id"]], "title": "T",
+                                        "assignee_user_id": api.user_id,
+                                        "actions": [{"type": "generic", "trigger_event_id": str(uuid.uuid4())}]})
+    assert bogus.status_code == 404 and bogus.json()["error"]["code"] == "TIMELINE_EVENT_NOT_FOUND"
+    assert api.get("/v1/tasks", params={"customer_id": customer["id"]}).json()["items"] == []  # nothing created
+    file = api.task(customer["id"], [invoice["id"]], actions=[
+        {"type": "call", "assignee_user_id": api.user_id, "trigger_event_id": event["id"]},
+        {"type": "generic", "assignee_user_id": api.user_id}])
+    grouped = [(g["trigger_event_id"], [a["type"] for a in g["actions"]]) for g in file["action_groups"]]
+    assert grouped == [(event["id"], ["call"])] and [a["type"] for a in file["pending_actions"]] == ["generic"]
+
+
 def test_A5_actions_grouped_by_their_trigger_event(api, case):
     event = next(e for e in api.timeline(case["customer"]["id"]) if e["kind"] == "invoice_upserted")
     grouped = [add_action(api, case["task"]["id"], type=t, assignee_user_id=api.user_id, trigger_event_id=event["id"],
@@ -289,6 +319,23 @@ def test_B2_B4_workflow_task_has_one_preset_action_its_owner_and_reports_complet
     assert api.get(f"/v1/tasks/{file['task']['id']}").json()["task"]["status"] == "completed"
     done = drain(system.infra.amqp_uri, observer.name, until=lambda m: m)
     assert [b["data"]["workflow_ref"] for b, _ in done] == [{"enrolment_id": "E-1", "step": 2}]
+
+
+def test_B2_a_draft_on_a_workflow_task_does_not_hold_it_open(system, api, case):
+    step_owner = api.user()
+    file = system.rpc("tasks", "create_task_from_workflow", {"tenant_id": api.tenant_id},
+                      payload={"customer_id": case["customer"]["id"], "invoice_ids": [case["invoice"]["id"]],
+                               "title": "Dunning step 3: call", "owner_user_id": step_owner.user_id,
+                               "action": {"type": "call", "payload": {"script": "Last reminder"}},
+                               "workflow_ref": {"enrolment_id": "E-2", "step": 3}, "wait_for_completion": True})
+    draft = add_action(api, file["task"]["id"], type="email", payload={"subject": "Maybe later"})
+    follow_up = add_action(api, file["task"]["id"], type="generic", assignee_user_id=step_owner.user_id)
+    preset = file["actions"][0]["id"]
+    assert step_owner.patch(f"/v1/actions/{preset}", json={"status": "completed"}).status_code == 200
+    assert api.get(f"/v1/tasks/{file['task']['id']}").json()["task"]["status"] == "open"  # a live one is left
+    assert step_owner.patch(f"/v1/actions/{follow_up['id']}", json={"status": "completed"}).status_code == 200
+    assert api.get(f"/v1/tasks/{file['task']['id']}").json()["task"]["status"] == "completed"  # the draft is not
+    assert api.get(f"/v1/actions/{draft['id']}").json()["status"] == "skipped"
 
 
 def test_B5_ai_suggestions_switch_is_per_tenant_and_admin_only(system):

@@ -46,12 +46,15 @@ class ActionEntrypoints:
                       title="An action was assigned to you", body=f"{action['type']}: {title}",
                       subject=notify.action_subject(action, customer_id))
 
-    def _insert_action(self, uow, task: dict, spec: c.ActionCreate, trigger_event_id=None) -> dict:
-        """Insert a validated action; a live one goes on the timeline and its assignee is told."""
+    def _insert_action(self, uow, task: dict, spec: c.ActionCreate) -> dict:
+        """Insert a validated action (by any path: added, or with a manual or a workflow's task); a live
+        one goes on the timeline and its assignee is told."""
+        if spec.trigger_event_id and not repo.timeline_entry_exists(uow, task["customer_id"], spec.trigger_event_id):
+            raise NotFound("no such timeline event for this customer", code="TIMELINE_EVENT_NOT_FOUND")
         action = repo.insert_row(uow, m.actions, {
             "task_id": task["id"], "type": spec.type, "status": domain.initial_action_status(spec.assignee_user_id),
             "assignee_user_id": spec.assignee_user_id, "created_by_user_id": self.caller.user_id,
-            "due_at": spec.due_at, "trigger_event_id": trigger_event_id,
+            "due_at": spec.due_at, "trigger_event_id": spec.trigger_event_id,
             "payload": validated_payload(spec.type, spec.payload), "created_at": uow.now, "updated_at": uow.now})
         if action["status"] != "draft":  # drafts stay off the shared timeline until they go live
             self._timeline(uow, task["customer_id"], "action_created", "action", action["id"],
@@ -72,9 +75,7 @@ class ActionEntrypoints:
             task = repo.require_task(uow, task_id, lock=True)
             if task["status"] not in domain.OPEN_TASK_STATUSES:
                 raise Conflict("the task is closed", code="TASK_CLOSED")
-            if spec.trigger_event_id and not repo.timeline_entry_exists(uow, task["customer_id"], spec.trigger_event_id):
-                raise NotFound("no such timeline event for this customer", code="TIMELINE_EVENT_NOT_FOUND")
-            result = action_view(self._insert_action(uow, task, spec, spec.trigger_event_id))
+            result = action_view(self._insert_action(uow, task, spec))
             uow.finish_request(result)
             return result
 
@@ -134,7 +135,7 @@ class ActionEntrypoints:
         customer_id = task["customer_id"]
         if change.went_live or (change.assignee_changed and after["status"] != "draft"):
             self._notify_assignee(uow, after, customer_id, task["title"])
-        if after["status"] == "draft":
+        if domain.never_live(after):  # a draft, or one discarded unseen: off the shared timeline (A4)
             return
         if change.went_live:
             self._timeline(uow, customer_id, "action_created", "action", after["id"],

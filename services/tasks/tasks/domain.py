@@ -130,11 +130,18 @@ class ActionSections:
     pending: list[dict]
 
 
+def never_live(action: dict) -> bool:
+    """A4: a draft, or a draft discarded (skipped) before anyone was assigned. A live action always has an
+    assignee (it must keep one), so having none is what tells them apart, whatever the status now."""
+    return action["assignee_user_id"] is None
+
+
 def visible_actions(actions: Iterable[dict], viewer_user_id: str | None) -> list[dict]:
-    """A4: a draft is seen by its creator only, whatever the viewer's role."""
+    """A4: an action that never went live is seen by its creator only, whatever the viewer's role:
+    skipping a half-written draft must not show it to everyone."""
     viewer = str(viewer_user_id) if viewer_user_id else None
     return [a for a in actions
-            if a["status"] != "draft" or (viewer is not None and str(a["created_by_user_id"]) == viewer)]
+            if not never_live(a) or (viewer is not None and str(a["created_by_user_id"]) == viewer)]
 
 
 def section_actions(actions: Iterable[dict]) -> ActionSections:

@@ -105,8 +105,9 @@ class PromiseEntrypoints:
             if promise["status"] not in ("waiting", "overdue"):
                 raise Conflict(f"the promise is {promise['status']}", code="ILLEGAL_TRANSITION")
             if cmd.status == "cancelled":
-                updated = self._close_promise(uow, promise, "cancelled", "cancelled", "Promise cancelled")
-            elif cmd.promised_date is not None:
+                updated = self._close_promise(uow, promise, "cancelled", "cancelled", "Promise cancelled",
+                                              self.caller.user_id)
+            elif cmd.promised_date is not None and cmd.promised_date != promise["promised_date"]:
                 zone = repo.tenant_settings(uow)["timezone"]
                 domain.check_promise_date(cmd.promised_date, domain.tenant_today(uow.now, zone))
                 schedule = domain.promise_schedule(cmd.promised_date, zone)
@@ -129,13 +130,12 @@ class PromiseEntrypoints:
                        actor=None) -> dict:
         self._cancel_timers(uow, promise)
         updated = repo.update_row(uow, m.promises, promise["id"], {"status": promise_status, "updated_at": uow.now})
-        task = repo.get_task(uow, promise["task_id"])
-        if task["status"] in domain.OPEN_TASK_STATUSES:
-            repo.update_row(uow, m.tasks, task["id"], {
-                "status": task_status, "overdue_promise": False, "closed_at": uow.now,
-                "closed_by_user_id": actor, "updated_at": uow.now})
         repo.add_timeline(uow, domain.TimelineEntry(promise["customer_id"], f"promise_{promise_status}", "promise",
                                                     promise["id"], summary, actor))
+        task = repo.get_task(uow, promise["task_id"])
+        if task["status"] in domain.OPEN_TASK_STATUSES:
+            # As any close: the task's open actions are skipped, and a completion is announced.
+            self._close_task(uow, task, task_status, actor)
         return updated
 
     def _apply_payment_to_promises(self, uow, customer_id, allocations) -> None:

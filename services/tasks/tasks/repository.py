@@ -257,12 +257,12 @@ def action_list(uow: UnitOfWork, *, viewer, status=None, action_type=None, due_b
     """The caller's actions (assigned to them, or their own drafts), by due date then id."""
     a = m.actions
     due_key = func.coalesce(a.c.due_at, func.cast(NO_DUE_DATE, a.c.due_at.type))
-    mine = ((a.c.assignee_user_id == viewer) & (a.c.status != "draft")) | (
-        (a.c.created_by_user_id == viewer) & (a.c.status == "draft"))
+    # An action that never went live (no assignee: a draft, or a skipped one) is its creator's alone (A4).
+    mine = (a.c.assignee_user_id == viewer) | ((a.c.created_by_user_id == viewer) & a.c.assignee_user_id.is_(None))
     query = select(a, due_key.label("due_key")).where(mine)
     if task_id or trigger_event_id:  # a task's or a timeline event's group: every live action + own drafts
         query = select(a, due_key.label("due_key")).where(
-            (a.c.status != "draft") | (a.c.created_by_user_id == viewer))
+            a.c.assignee_user_id.is_not(None) | (a.c.created_by_user_id == viewer))
         if task_id:
             query = query.where(a.c.task_id == task_id)
         if trigger_event_id:

@@ -220,16 +220,19 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             return result
 
     def _maybe_finish_workflow_task(self, uow, task: dict) -> None:
-        """A workflow's task is done when its pre-set action is closed."""
+        """B2: a workflow's task is done when its pre-set action, and any live action added since, is
+        closed. A draft does not hold it open: only its creator sees it, and closing skips it."""
         if task["origin"] != "workflow" or task["status"] not in domain.OPEN_TASK_STATUSES:
             return
-        if all(a["status"] in domain.CLOSED_ACTION_STATUSES for a in repo.actions_of(uow, task["id"])):
-            self._close_task(uow, task, "completed")
+        if not domain.left_open(a for a in repo.actions_of(uow, task["id"]) if a["status"] != "draft"):
+            self._close_task(uow, task, "completed", self.caller.user_id)
 
-    def _close_task(self, uow, task: dict, status: str) -> dict:
+    def _close_task(self, uow, task: dict, status: str, actor) -> dict:
+        """Close an open task: what it still holds open is skipped, the timeline says who closed it, and
+        a completion is announced (a waiting workflow step hears of it)."""
         updated = repo.update_row(uow, m.tasks, task["id"], {
             "status": status, "overdue_promise": False, "closed_at": uow.now,
-            "closed_by_user_id": self.caller.user_id, "updated_at": uow.now})
+            "closed_by_user_id": actor, "updated_at": uow.now})
         still_open = domain.left_open(repo.actions_of(uow, task["id"]))
         done = repo.skip_actions(uow, [a["id"] for a in still_open], uow.now)
         # Drafts were never on the shared timeline (A4): only live actions are named there.
@@ -237,7 +240,7 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
         repo.add_timeline(uow, domain.TimelineEntry(
             task["customer_id"], "task_status_changed", "task", task["id"],
             f"Task {status}: {task['title']}" + (f" ({len(skipped)} open actions skipped)" if skipped else ""),
-            self.caller.user_id, {"from": task["status"], "to": status, **({"skipped_actions": skipped} if skipped else {})}))
+            actor, {"from": task["status"], "to": status, **({"skipped_actions": skipped} if skipped else {})}))
         if status == "completed":
             uow.publish(c.TaskCompleted(task=c.TaskView.model_validate(updated), workflow_ref=task["workflow_ref"] or {}))
         return updated
@@ -267,10 +270,8 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
                     self._close_promise(uow, promise, "completed" if cmd.status == "completed" else "cancelled",
                                         cmd.status, f"Promise {cmd.status} by a user", self.caller.user_id)
                     task = repo.get_task(uow, task["id"])
-                    if cmd.status == "completed":
-                        uow.publish(c.TaskCompleted(task=c.TaskView.model_validate(task)))
                 else:
-                    task = self._close_task(uow, task, cmd.status)
+                    task = self._close_task(uow, task, cmd.status, self.caller.user_id)
             return self._case_file(uow, task)
 
     @rpc

@@ -54,7 +54,7 @@ def test_allocation_never_overpays_an_invoice_nor_loses_money(status, paid, amou
 
 def _action(status, trigger=None, creator=None):
     return {"id": uuid.uuid4(), "status": status, "trigger_event_id": trigger,
-            "created_by_user_id": creator or uuid.uuid4()}
+            "created_by_user_id": creator or uuid.uuid4(), "assignee_user_id": None if status == "draft" else uuid.uuid4()}
 
 
 @pytest.mark.parametrize("status,triggered", list(product(
@@ -76,6 +76,22 @@ def test_A4_draft_visible_to_its_creator_only():
     assert domain.visible_actions([draft, live], str(me)) == [draft, live]
     assert domain.visible_actions([draft, live], str(other)) == [live]
     assert domain.visible_actions([draft, live], None) == [live]
+
+
+@pytest.mark.parametrize("status", ["draft", "skipped"])
+def test_A4_an_action_never_assigned_is_its_creators_alone_whatever_its_status(status):
+    me, other = uuid.uuid4(), uuid.uuid4()
+    unseen = {**_action(status, creator=me), "assignee_user_id": None}
+    assert domain.never_live(unseen)
+    assert domain.visible_actions([unseen], str(me)) == [unseen]
+    assert domain.visible_actions([unseen], str(other)) == []
+
+
+@pytest.mark.parametrize("status", ["new", "in_progress", "blocked", "completed", "skipped"])
+def test_A4_an_action_once_live_is_seen_by_everyone(status):
+    me, other = uuid.uuid4(), uuid.uuid4()
+    live = {**_action(status, creator=me), "assignee_user_id": other}
+    assert not domain.never_live(live) and domain.visible_actions([live], str(uuid.uuid4())) == [live]
 
 
 def test_changed_fields_lists_old_and_new_values():

@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from common.contracts.envelope import event
 from common.contracts.types import (Currency, Day, ExternalId, Moment, Money, Name, PositiveMoney, TimeZone,
@@ -292,6 +292,14 @@ class TaskUpdate(Command):
     category: str | None = Field(None, max_length=64)
     priority: int | None = Field(None, ge=-100, le=100)
     due_at: Moment | None = None
+
+    @field_validator("title", "priority")
+    @classmethod
+    def _kept_not_cleared(cls, value):
+        # Left out, a field keeps its value; null clears it, and a task always has these two.
+        if value is None:
+            raise ValueError("cannot be cleared: leave it out to keep it")
+        return value
 
 
 class PromiseCreate(Command):

@@ -298,3 +298,38 @@ def test_C4_a_promise_closed_by_payment_or_cancelled_closes_its_task_as_any_clos
     assert not [e for e in entries if e["kind"] == "promise_moved"]
     done = drain(system.infra.amqp_uri, observer.name, until=lambda m: m)
     assert [b["data"]["task"]["id"] for b, _ in done] == [promises["kept"][0]["task_id"]]
+
+
+def test_C2_C3_a_new_tenant_time_zone_moves_waiting_promises_to_its_days(promise_setup):
+    """Due Soon and Overdue follow the tenant's days: when its time zone changes, they move with them,
+    and a Due Soon that already fired does not fire again."""
+    system, admin, owner, customer, invoice, task, queue = promise_setup
+    start = datetime.now(timezone.utc)
+    moved = [0.0]
+
+    def clock_to(at: datetime) -> None:
+        step = (at - start).total_seconds() - moved[0]
+        system.move_clock(step)
+        moved[0] += step
+
+    promise = record(admin, task, invoice, days=3)
+    day = datetime.fromisoformat(promise["promised_date"]).replace(tzinfo=timezone.utc)  # midnight, UTC
+    assert admin.put("/v1/settings", json={"timezone": "Pacific/Kiritimati"}).status_code == 200  # UTC+14
+    file = admin.get(f"/v1/tasks/{promise['task_id']}").json()
+    kiritimati_day = day - timedelta(hours=14)
+    assert datetime.fromisoformat(file["promise"]["due_soon_at"]) == kiritimati_day - timedelta(days=1)
+    assert datetime.fromisoformat(file["promise"]["overdue_at"]) == kiritimati_day + timedelta(days=1)
+    assert file["task"]["due_at"] == file["promise"]["overdue_at"]
+
+    clock_to(kiritimati_day - timedelta(hours=20))  # inside Kiritimati's last 24 h, not yet UTC's
+    due = wait_for(lambda: notices(system, queue, "promise_due_soon"))
+    assert len(due) == 1
+
+    assert admin.put("/v1/settings", json={"timezone": "UTC"}).status_code == 200  # back: Overdue moves later
+    clock_to(day + timedelta(hours=12))  # past Kiritimati's day, inside UTC's
+    assert notices(system, queue, "promise_due_soon", settle=2) == []  # fired once, not again
+    assert notices(system, queue, "promise_overdue", settle=0.5) == []
+    assert admin.get(f"/v1/tasks/{promise['task_id']}").json()["promise"]["status"] == "waiting"
+    clock_to(day + timedelta(days=1, hours=1))  # UTC's day is over
+    overdue = wait_for(lambda: notices(system, queue, "promise_overdue"))
+    assert len(overdue) == 1

@@ -259,6 +259,19 @@ class UnitOfWork:
             {"t": self.tenant_id, "k": kind, **params},
         )
 
+    def move_pending(self, kind: str, timers: list[tuple[str, datetime]]) -> None:
+        """Move the timers ``(kind, key)`` that have not fired to new times; one that fired stays done
+        (``schedule`` would arm it again)."""
+        if not timers:
+            return
+        source, params = unnest([{"key": key, "due_at": due} for key, due in timers],
+                                {"key": "text", "due_at": "timestamptz"})
+        self.conn.execute(
+            text(f"update timers t set due_at = r.due_at from {source}"
+                 " where t.tenant_id = :t and t.kind = :k and t.key = r.key and t.done_at is null"),
+            {"t": self.tenant_id, "k": kind, **params},
+        )
+
     def cancel(self, kind: str, key: str) -> None:
         self.conn.execute(
             text("delete from timers where tenant_id = :t and kind = :k and key = :key and done_at is null"),

@@ -91,6 +91,18 @@ class PromiseEntrypoints:
         uow.schedule(DUE_SOON, key, promise["due_soon_at"], {"promise_id": key})
         uow.schedule(OVERDUE, key, promise["overdue_at"], {"promise_id": key})
 
+    def _reschedule_waiting_promises(self, uow, zone: str) -> None:
+        """C2/C3: the tenant's time zone changed, so its days start at other instants: each waiting
+        promise's Due Soon and Overdue move with them. A Due Soon that already fired stays fired."""
+        schedules = []
+        for promise in repo.waiting_promises(uow):
+            schedule = domain.promise_schedule(promise["promised_date"], zone)
+            schedules.append({"id": promise["id"], "task_id": promise["task_id"],
+                              "due_soon_at": schedule.due_soon_at, "overdue_at": schedule.overdue_at})
+        repo.set_promise_schedules(uow, schedules)
+        uow.move_pending(DUE_SOON, [(str(s["id"]), s["due_soon_at"]) for s in schedules])
+        uow.move_pending(OVERDUE, [(str(s["id"]), s["overdue_at"]) for s in schedules])
+
     def _cancel_timers(self, uow, promise: dict) -> None:
         uow.cancel(DUE_SOON, str(promise["id"]))
         uow.cancel(OVERDUE, str(promise["id"]))

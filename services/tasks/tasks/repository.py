@@ -5,12 +5,13 @@ import functools
 import uuid
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, func, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.postgresql import psycopg as pg_dialect
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from common.contracts import tasks as c
-from common.db import Reader, UnitOfWork
+from common.db import Reader, UnitOfWork, unnest
 from common.errors import NotFound
 from common.pagination import decode_cursor, encode_cursor, identifier, integer, moment
 from tasks import models as m
@@ -130,6 +131,36 @@ def tenant_settings(uow: UnitOfWork) -> dict:
     """The tenant's settings, defaults when it never changed them (B5: AI suggestions on)."""
     row = _row(uow.execute(select(m.tenant_settings)))
     return {**DEFAULT_SETTINGS, **({k: row[k] for k in DEFAULT_SETTINGS} if row else {})}
+
+
+def lock_tenant_settings(uow: UnitOfWork, actor) -> dict:
+    """The tenant's settings, their row locked (made with the defaults if need be): two changes at
+    once take turns, so each sees what the other set."""
+    uow.execute(pg_insert(m.tenant_settings).values(
+        tenant_id=uow.tenant_id, updated_at=uow.now, updated_by_user_id=actor, **DEFAULT_SETTINGS,
+    ).on_conflict_do_nothing(index_elements=["tenant_id"]))
+    row = _row(uow.execute(select(m.tenant_settings).with_for_update()))
+    return {k: row[k] for k in DEFAULT_SETTINGS}
+
+
+def waiting_promises(uow: UnitOfWork) -> list[dict]:
+    """The tenant's promises still waiting for their day, locked (a promise before its task)."""
+    p = m.promises
+    return [dict(r) for r in uow.execute(
+        select(p).where(p.c.status == "waiting").order_by(p.c.id).with_for_update()).mappings()]
+
+
+def set_promise_schedules(uow: UnitOfWork, schedules: list[dict]) -> None:
+    """New Due Soon and Overdue times (``id``, ``task_id``, ``due_soon_at``, ``overdue_at``) for these
+    promises, and their tasks' due dates (the Overdue time), in two statements."""
+    if not schedules:
+        return
+    source, params = unnest(schedules, {"id": "uuid", "task_id": "uuid", "due_soon_at": "timestamptz",
+                                        "overdue_at": "timestamptz"})
+    uow.execute(text(f"update promises p set due_soon_at = r.due_soon_at, overdue_at = r.overdue_at,"
+                     f" updated_at = :now from {source} where p.id = r.id"), {"now": uow.now, **params})
+    uow.execute(text(f"update tasks t set due_at = r.overdue_at, updated_at = :now from {source}"
+                     " where t.id = r.task_id"), {"now": uow.now, **params})
 
 
 def get_action(uow: UnitOfWork, action_id, lock: bool = False) -> dict | None:

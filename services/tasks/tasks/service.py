@@ -4,6 +4,8 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from sqlalchemy import update
+
 from common.context import CallerContext
 from common.contracts import tasks as c
 from common.errors import Conflict, NotFound
@@ -12,7 +14,6 @@ from common.pagination import clamp_limit
 from common.rpc import rpc
 from common.db import retry_on_key_race
 from common.store import DatabaseProvider
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from tasks import domain, models as m, repository as repo
 from tasks.actions import ActionEntrypoints
 from tasks import views
@@ -292,11 +293,14 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
     def update_settings(self, payload: dict) -> dict:
         cmd = c.SettingsUpdate.model_validate(payload)
         with self.db.transaction(self.caller) as uow:
-            values = {**repo.tenant_settings(uow), **cmd.model_dump(exclude_none=True)}
-            uow.execute(pg_insert(m.tenant_settings).values(
-                tenant_id=uow.tenant_id, updated_at=uow.now, updated_by_user_id=self.caller.user_id, **values,
-            ).on_conflict_do_update(index_elements=["tenant_id"], set_={
-                **values, "updated_at": uow.now, "updated_by_user_id": self.caller.user_id}))
+            before = repo.lock_tenant_settings(uow, self.caller.user_id)
+            values = {**before, **cmd.model_dump(exclude_none=True)}
+            if values == before:
+                return values
+            uow.execute(update(m.tenant_settings).where(m.tenant_settings.c.tenant_id == uow.tenant_id).values(
+                **values, updated_at=uow.now, updated_by_user_id=self.caller.user_id))
+            if values["timezone"] != before["timezone"]:
+                self._reschedule_waiting_promises(uow, values["timezone"])
             return values
 
     @rpc

@@ -101,8 +101,16 @@ class System:
             env=self.stack.config.env_for("gateway"), capture_output=True, text=True, timeout=60, check=True)
         return json.loads(out.stdout.strip().splitlines()[-1])
 
-    def api(self, tenant: dict | None = None) -> Api:
-        return Api(self.base_url, tenant or self.create_tenant())
+    def api(self, tenant: dict | None = None, ai_suggestions: bool | None = False) -> Api:
+        """A client of ``tenant`` (default: a new tenant). A new tenant has AI suggestions off, so a task
+        a test makes holds what the test put in it, not what the AI adds a moment later (B3); the AI's
+        own tests ask for them on, or for the product's default (``None``: no settings of its own)."""
+        if tenant is None:
+            tenant = self.create_tenant()
+            if ai_suggestions is not None:
+                self.sql("insert into tasks.tenant_settings (tenant_id, ai_suggestions) values (%s, %s)"
+                         " returning tenant_id", (tenant["tenant_id"], ai_suggestions))
+        return Api(self.base_url, tenant)
 
     def move_clock(self, seconds: float) -> None:
         """Move the services' clock forward (the durable timers fire by it)."""

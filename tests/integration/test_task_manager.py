@@ -339,13 +339,13 @@ def test_B2_a_draft_on_a_workflow_task_does_not_hold_it_open(system, api, case):
 
 
 def test_B5_ai_suggestions_switch_is_per_tenant_and_admin_only(system):
-    api = system.api()  # a tenant of its own: the switch must not leak into other tests' tenant
+    api = system.api(ai_suggestions=None)  # a tenant of its own, with the product's default
     assert api.get("/v1/settings").json()["ai_suggestions"] is True
     member = api.user("member")
     assert member.put("/v1/settings", json={"ai_suggestions": False}).status_code == 403
     assert api.put("/v1/settings", json={"ai_suggestions": False, "timezone": "Europe/Paris"}).status_code == 200
     assert api.get("/v1/settings").json() == {"ai_suggestions": False, "timezone": "Europe/Paris"}
-    assert system.api().get("/v1/settings").json()["ai_suggestions"] is True  # another tenant unaffected
+    assert system.api(ai_suggestions=None).get("/v1/settings").json()["ai_suggestions"] is True  # others unaffected
     assert api.put("/v1/settings", json={"timezone": "Mars/Olympus"}).status_code == 422
 
 

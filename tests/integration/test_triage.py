@@ -21,6 +21,12 @@ from common.stack import free_port
 from .conftest import running_system
 
 
+@pytest.fixture(scope="module")
+def api(system):
+    """A tenant of this module's own, with AI suggestions on (the product's default)."""
+    return system.api(ai_suggestions=None)
+
+
 def wait_decided(api, communication_id: str, timeout: float = 30.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -130,16 +136,64 @@ def test_B1_sms_from_phone_in_other_format_matches_and_unknown_sender_goes_to_un
 
 
 def test_B5_no_suggestions_when_tenant_switched_ai_off(system, api):
-    other = system.api()
+    other = system.api(ai_suggestions=False)
     customer, email = customer_with_contact(other)
-    system.sql("insert into tasks.tenant_settings (tenant_id, ai_suggestions) values (%s, false) returning tenant_id",
-               (other.tenant_id,))
     receipt = send_email(other, email, "Question about our account",
                          "Hello,\n\nCould you tell me what the current balance on our account is? Thanks")
     comm = wait_decided(other, receipt["communication_id"])
     assert comm["decision"]["suggested_actions"] == []
     case = other.get(f"/v1/tasks/{comm['task_id']}").json()
     assert case["action_groups"] == [] and case["pending_actions"] == []
+
+
+def wait_suggested(api, task_id: str, timeout: float = 30.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [a for a in api.get(f"/v1/tasks/{task_id}").json()["pending_actions"]
+                 if a["payload"].get("suggested_by") == "ai"]
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"no AI suggestion on task {task_id} in {timeout}s")
+
+
+def test_B3_B4_a_manual_task_and_a_promise_get_ai_suggested_first_actions_for_their_owner(api):
+    owner = api.user()
+    customer = api.customer(owner_user_id=owner.user_id)
+    overdue = api.invoice(customer["id"], number="F-OLD", issue_date="2026-01-01", due_date="2026-02-01")
+    task = api.task(customer["id"], [overdue["id"]], title="Chase F-OLD", assignee_user_id=owner.user_id,
+                    actions=[{"type": "call", "assignee_user_id": owner.user_id}])["task"]
+    suggested = wait_suggested(api, task["id"])
+    # An overdue invoice gets a reminder; the call the user already planned is not suggested again.
+    assert [(a["type"], a["status"], a["assignee_user_id"]) for a in suggested] == [("email", "new", owner.user_id)]
+    assert "F-OLD" in suggested[0]["payload"]["text"] and suggested[0]["payload"]["summary"]
+    assert suggested[0]["id"] in [a["id"] for a in owner.get("/v1/actions").json()["items"]]
+    entry = next(e for e in api.timeline(customer["id"]) if e["kind"] == "actions_suggested")
+    assert entry["subject_id"] == task["id"] and entry["data"]["action_ids"] == [suggested[0]["id"]]
+
+    promise = api.post(f"/v1/tasks/{task['id']}/promises", json={
+        "amount": "50.00", "currency": "EUR", "promised_date": "2099-01-15", "invoice_ids": [overdue["id"]]})
+    assert promise.status_code == 201, promise.text
+    confirm = wait_suggested(api, promise.json()["task_id"])
+    assert [(a["type"], a["assignee_user_id"]) for a in confirm] == [("email", customer["owner_user_id"])]
+
+
+def test_B2_B5_no_ai_suggestions_for_a_workflows_task_or_while_the_switch_is_off(system, api):
+    off = system.api(ai_suggestions=False)
+    customer = off.customer()
+    overdue = off.invoice(customer["id"], issue_date="2026-01-01", due_date="2026-02-01")
+    quiet = off.task(customer["id"], [overdue["id"]], title="No AI here")["task"]
+    on_customer = api.customer()
+    on_invoice = api.invoice(on_customer["id"], issue_date="2026-01-01", due_date="2026-02-01")
+    workflow = system.rpc("tasks", "create_task_from_workflow", {"tenant_id": api.tenant_id}, payload={
+        "customer_id": on_customer["id"], "invoice_ids": [on_invoice["id"]], "title": "Dunning step 1",
+        "owner_user_id": api.user_id, "action": {"type": "email", "payload": {"subject": "Reminder"}}})
+    # A later manual task of the AI-on tenant is suggested for: by then the earlier two would have been.
+    later = api.task(on_customer["id"], [api.invoice(on_customer["id"], issue_date="2026-01-01",
+                                                      due_date="2026-02-01")["id"]], title="Chase")["task"]
+    wait_suggested(api, later["id"])
+    assert [a["type"] for a in off.get(f"/v1/tasks/{quiet['id']}").json()["actions"]] == []
+    assert [a["type"] for a in api.get(f"/v1/tasks/{workflow['task']['id']}").json()["actions"]] == ["email"]
 
 
 def _signed(secret: str, raw: bytes) -> str:
@@ -285,9 +339,20 @@ def test_X7_every_message_triaged_by_fallback_when_model_slow_failing_or_invalid
     mode(fake_model, "ok")
 
 
+def test_X7_B3_the_model_suggests_a_manual_tasks_first_actions_when_it_answers(ai, fake_model):
+    mode(fake_model, "ok")
+    api = ai.api(ai_suggestions=None)
+    customer = api.customer(name="Martin SA")
+    task = api.task(customer["id"], title="Renewal", actions=[{"type": "email", "assignee_user_id": api.user_id,
+                                                               "payload": {"subject": "Hello"}}])["task"]
+    suggested = wait_suggested(api, task["id"])
+    assert [(a["type"], a["payload"]["summary"], a["payload"]["model"]) for a in suggested] == [
+        ("call", "Call Martin SA about 'Renewal'", "fake-gpt")]  # not the email the task holds
+
+
 def test_X7_prompt_injection_changes_nothing_beyond_its_own_triage(ai, fake_model):
     mode(fake_model, "ok")
-    api = ai.api()
+    api = ai.api(ai_suggestions=None)
     victim, _ = customer_with_contact(api)
     victim_task = api.task(victim["id"], title="Victim's task", category="dispute")["task"]
     customer, email = customer_with_contact(api)

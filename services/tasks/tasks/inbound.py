@@ -6,6 +6,8 @@ A mixin of entrypoints that ``TasksService`` inherits, kept apart from the rest 
   tasks, invoices, recent timeline, the tenant's B5 switch), unmatched -> the unmatched list;
 - ``on_triage_decided`` links to or creates the task (origin inbound, owner = account owner, B4), puts the
   communication on the timeline, and records the suggested actions grouped under it (A5);
+- ``_request_suggestions`` / ``on_actions_suggested``: the AI's first actions for a task made by hand or
+  by a promise (B3), while the tenant has them on (B5);
 - ``draft_context`` / ``store_draft_reply`` back the AI-drafted reply email (A1).
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from common.contracts import tasks as c
 from common.contracts.triage import (CommunicationReceived, InboundCommunication, InvoiceSummary,
-                                     OpenTaskSummary, TimelineSummary)
+                                     OpenTaskSummary, SuggestionsRequested, TimelineSummary)
 from common.db import retry_on_key_race
 from common.errors import NotFound
 from common.events import receive, reliable_event_handler
@@ -212,6 +214,49 @@ class InboundEntrypoints:
                 occurred_at=comm["received_at"])
             uow.execute(update(communications).where(communications.c.id == comm["id"]).values(
                 status="decided", task_id=task["id"], decision=stored, decided_at=uow.now))
+
+    # ---- AI-suggested first actions of a task made by hand or by a promise (B3) -------------------------
+    def _request_suggestions(self, uow, task: dict, origin: str, existing_types: list[str]) -> None:
+        """B3: "once created, if AI suggestions are on, the AI suggests actions". Asked with the context
+        triage needs (it never reads tasks' data); answered by ``actions_suggested``."""
+        settings = repo.tenant_settings(uow)
+        if not settings["ai_suggestions"]:  # B5
+            return
+        customer = repo.get_customer(uow, task["customer_id"])
+        i = m.invoices
+        invoices = _rows(uow.execute(select(i).where(i.c.id.in_(task["invoice_ids"])))) if task["invoice_ids"] else []
+        uow.publish(SuggestionsRequested(
+            task_id=task["id"], customer_id=customer["id"], customer_name=customer["name"], origin=origin,
+            title=task["title"], category=task["category"],
+            today=domain.tenant_today(uow.now, settings["timezone"]),
+            invoices=[InvoiceSummary(id=x["id"], number=x["number"], amount=x["amount"], currency=x["currency"],
+                                     due_date=x["due_date"], status=x["status"]) for x in invoices],
+            recent_timeline=[TimelineSummary(kind=e["kind"], occurred_at=e["occurred_at"], summary=e["summary"])
+                             for e in repo.recent_timeline(uow, customer["id"], TIMELINE_IN_CONTEXT)],
+            existing_actions=sorted(set(existing_types))))
+
+    @reliable_event_handler("triage", "actions_suggested")
+    def on_actions_suggested(self, body):
+        """B3: the suggestions join the task's pending actions (A6), live and assigned to its owner, unless
+        the task closed or the tenant switched AI suggestions off (B5) in the meantime."""
+        envelope, data = receive("triage", body, self.caller)
+        with self.db.transaction(self.caller) as uow:
+            if not uow.first_delivery("tasks.on_actions_suggested", str(envelope.event_id)):
+                return
+            task = repo.get_task(uow, data.task_id, lock=True)
+            if (task is None or task["status"] not in domain.OPEN_TASK_STATUSES or not data.suggested_actions
+                    or not repo.tenant_settings(uow)["ai_suggestions"]):
+                return
+            added = [repo.insert_row(uow, m.actions, {
+                "task_id": task["id"], "type": s.type, "status": "new", "assignee_user_id": task["owner_user_id"],
+                "created_by_user_id": None, "due_at": None, "trigger_event_id": None,
+                "payload": {**s.payload, "summary": s.summary, "suggested_by": "ai", "model": data.model},
+                "created_at": uow.now, "updated_at": uow.now}) for s in data.suggested_actions]
+            repo.update_row(uow, m.tasks, task["id"], {"updated_at": uow.now})
+            repo.add_timeline(uow, domain.TimelineEntry(
+                task["customer_id"], "actions_suggested", "task", task["id"],
+                f"AI suggested {len(added)} action{'s' if len(added) > 1 else ''} for '{task['title']}'", None,
+                {"action_ids": [str(a["id"]) for a in added], "model": data.model, "fell_back": data.fell_back}))
 
     # ---- AI-drafted reply (A1) ---------------------------------------------------------------------
     @rpc

@@ -84,6 +84,7 @@ class PromiseEntrypoints:
             self.caller.user_id, {"task_id": str(task["id"]), "source_task_id": str(source["id"])}))
         uow.publish(c.TaskCreated(task=c.TaskView.model_validate(task), action_ids=[]))
         uow.publish(c.PromiseRecorded(promise=c.PromiseView.model_validate(promise)))
+        self._request_suggestions(uow, task, "promise", [])
         return promise
 
     def _schedule_promise(self, uow, promise: dict) -> None:

@@ -67,8 +67,9 @@ def invoices_by_ids(uow: UnitOfWork, ids: list, lock: bool = False) -> list[dict
     return [rows[i] for i in ids if i in rows]
 
 
-def get_task(uow: UnitOfWork, task_id) -> dict | None:
-    return _row(uow.execute(select(m.tasks).where(m.tasks.c.id == task_id)))
+def get_task(uow: UnitOfWork, task_id, lock: bool = False) -> dict | None:
+    query = select(m.tasks).where(m.tasks.c.id == task_id)
+    return _row(uow.execute(query.with_for_update() if lock else query))
 
 
 def actions_of(uow: UnitOfWork, task_id) -> list[dict]:

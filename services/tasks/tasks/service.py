@@ -187,6 +187,7 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
                                   owner=cmd.assignee_user_id, origin="manual")  # B4: manual -> the assignee
             actions = [self._insert_action(uow, task, spec) for spec in cmd.actions]
             uow.publish(c.TaskCreated(task=c.TaskView.model_validate(task), action_ids=[a["id"] for a in actions]))
+            self._request_suggestions(uow, task, "manual", [a["type"] for a in actions])
             result = self._case_file(uow, task)
             uow.finish_request(result)
             return result

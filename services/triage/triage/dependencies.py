@@ -15,8 +15,8 @@ from nameko.extensions import DependencyProvider, SharedExtension
 from pydantic import ValidationError
 
 from common import metrics
-from common.contracts.triage import CommunicationReceived
-from triage import drafting
+from common.contracts.triage import CommunicationReceived, SuggestionsRequested
+from triage import drafting, suggesting
 from triage.domain import CircuitBreaker, Decision, InvalidDecision, validate_output
 from triage.local_model import LocalClassifier
 from triage.settings import AiSettings
@@ -108,6 +108,16 @@ class Engine:
             return result, CallMeta(self.model.name, "ok", False, _ms(started))
         return drafting.local_draft(context), CallMeta("local-template", outcome, self._fallback(outcome),
                                                        _ms(started), error)
+
+    def suggest(self, request: SuggestionsRequested) -> tuple[list, CallMeta]:
+        """B3: the model's suggestions for a new task, or the local rules' when it fails or is off."""
+        started = time.perf_counter()
+        result, outcome, error = self._ask_model(lambda m: suggesting.accept(m.suggest(request).suggested_actions,
+                                                                             request))
+        if result is not None:
+            return result, CallMeta(self.model.name, "ok", False, _ms(started))
+        return suggesting.accept(suggesting.local_suggestions(request), request), CallMeta(
+            "local-rules", outcome, self._fallback(outcome), _ms(started), error)
 
     def grade(self, transcript: str, criteria: list[dict]) -> tuple[list[dict], CallMeta]:
         started = time.perf_counter()

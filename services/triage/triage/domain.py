@@ -130,6 +130,17 @@ def _clean_payload(payload: dict) -> dict:
     return {k: str(v)[:MAX_TEXT] for k, v in payload.items() if k in PAYLOAD_KEYS and isinstance(v, (str, int, float))}
 
 
+def clean_suggestions(suggested: list[SuggestionOut]) -> list[SuggestedAction]:
+    """A1 types only (never a promise: tasks proposes that from facts), each once, plain-text payloads."""
+    suggestions, seen = [], set()
+    for s in suggested:
+        if s.type not in SUGGESTIBLE_TYPES or (s.type, s.summary) in seen:
+            continue
+        seen.add((s.type, s.summary))
+        suggestions.append(SuggestedAction(type=s.type, summary=s.summary[:500], payload=_clean_payload(s.payload)))
+    return suggestions
+
+
 def validate_output(out: ModelOutput, message: CommunicationReceived) -> Decision:
     """Accept a classifier's answer for ``message`` or raise :class:`InvalidDecision`."""
     if out.category not in CATEGORIES:
@@ -155,15 +166,8 @@ def validate_output(out: ModelOutput, message: CommunicationReceived) -> Decisio
         promised_date=out.facts.promised_date,
         invoice_numbers=[n.strip()[:64] for n in out.facts.invoice_numbers if n and n.strip()],
     )
-    suggestions: list[SuggestedAction] = []
-    if message.ai_suggestions_enabled:  # B5: off means no suggestions at all
-        seen = set()
-        for s in out.suggested_actions:
-            if s.type not in SUGGESTIBLE_TYPES or (s.type, s.summary) in seen:
-                continue
-            seen.add((s.type, s.summary))
-            suggestions.append(SuggestedAction(type=s.type, summary=s.summary[:500],
-                                               payload=_clean_payload(s.payload)))
+    # B5: off means no suggestions at all
+    suggestions = clean_suggestions(out.suggested_actions) if message.ai_suggestions_enabled else []
     return Decision(out.decision, task_id, title, out.category, round(float(out.confidence), 4), facts,
                     suggestions)
 

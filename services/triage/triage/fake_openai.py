@@ -67,6 +67,11 @@ def answer_for(schema_name: str, user_text: str, mode: str) -> str:
         return json.dumps({"subject": f"Re: {subject}",
                            "body": f"Hello {user.get('contact_name') or ''},\n\nThank you for your message about "
                                    f"{subject}. We have taken note and will follow up.\n\nKind regards"})
+    if schema_name == "suggest_actions":
+        held = set(user.get("existing_actions") or [])
+        wanted = [{"type": "call", "summary": f"Call {user['customer']['name']} about '{user['task']['title']}'"},
+                  {"type": "email", "summary": "Send the customer a statement of the open invoices"}]
+        return json.dumps({"suggested_actions": [w for w in wanted if w["type"] not in held]})
     if schema_name == "grade_conversation":
         words = set(re.findall(r"\w{4,}", user["transcript"].lower()))
         graded = []

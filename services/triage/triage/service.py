@@ -1,6 +1,7 @@
 """Entrypoints of the triage service: validate -> engine (model or local) -> persist -> publish.
 
 B1: every ``communication_received`` gets a decision, published as ``triage_decided`` (tasks applies it).
+B3: every ``suggestions_requested`` gets its ``actions_suggested``, once (the inbox and the event commit together).
 The model call happens outside any transaction; the decision, its inbox record and the event commit
 together, and a redelivered message is decided once (unique per communication).
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 from common.context import CallerContext
-from common.contracts.triage import GradingRequest, TriageDecided
+from common.contracts.triage import ActionsSuggested, GradingRequest, TriageDecided
 from common.errors import ValidationFailed
 from common.events import receive, reliable_event_handler
 from common.observability import PlatformEndpoints
@@ -54,6 +55,16 @@ class TriageService(PlatformEndpoints):
                 "latency_ms": meta.latency_ms, "received_at": message.received_at, "created_at": uow.now})
             if stored:
                 uow.publish(event)
+
+    @reliable_event_handler("tasks", "suggestions_requested")
+    def on_suggestions_requested(self, body):
+        """B3: first actions for a task a user made or a promise's task (tasks asks only while AI is on)."""
+        envelope, request = receive("tasks", body, self.caller)
+        suggestions, meta = self.engine.suggest(request)  # outside any transaction: the model may be slow
+        with self.db.transaction(self.caller) as uow:
+            if uow.first_delivery("triage.on_suggestions_requested", str(envelope.event_id)):
+                uow.publish(ActionsSuggested(task_id=request.task_id, suggested_actions=suggestions,
+                                             model=meta.model, fell_back=meta.fell_back))
 
     @rpc
     def get_decision(self, communication_id: str) -> dict | None:

@@ -1,8 +1,11 @@
-"""Contracts between tasks and triage: an inbound communication, and the decision about it (B1).
+"""Contracts between tasks and triage: an inbound communication, and the decision about it (B1);
+a task made by hand or by a promise, and the actions the AI suggests for it (B3).
 
 Tasks stores the communication, matches its sender and publishes
 ``communication_received`` with the context triage needs (so triage never
 reads tasks' data); triage publishes ``triage_decided``, which tasks applies.
+Likewise ``suggestions_requested`` (only while the tenant has AI suggestions on)
+and ``actions_suggested``.
 """
 from __future__ import annotations
 
@@ -95,6 +98,31 @@ class TriageDecided(Contract):
     confidence: float = Field(ge=0, le=1)
     facts: ExtractedFacts = Field(default_factory=ExtractedFacts)
     suggested_actions: list[SuggestedAction] = Field(default_factory=list, max_length=10)
+    model: str
+    fell_back: bool = False
+
+
+@event("suggestions_requested", producers=("tasks",))
+class SuggestionsRequested(Contract):
+    """B3: a task a user made, or a recorded promise's task, for the AI to suggest its first actions."""
+
+    task_id: uuid.UUID
+    customer_id: uuid.UUID
+    customer_name: str
+    origin: Literal["manual", "promise"]
+    title: str
+    category: str | None = None
+    today: date = Field(description="the tenant's day when the task was made (what is overdue)")
+    invoices: list[InvoiceSummary] = Field(default_factory=list, max_length=100)
+    recent_timeline: list[TimelineSummary] = Field(default_factory=list, max_length=50)
+    existing_actions: list[ActionType] = Field(default_factory=list, max_length=50,
+                                               description="types of the actions the task already holds")
+
+
+@event("actions_suggested", producers=("triage",))
+class ActionsSuggested(Contract):
+    task_id: uuid.UUID
+    suggested_actions: list[SuggestedAction] = Field(default_factory=list, max_length=5)
     model: str
     fell_back: bool = False
 

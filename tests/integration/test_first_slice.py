@@ -49,6 +49,38 @@ def test_customer_post_with_known_external_id_updates_it(api):
     assert again.json()["id"] == first.json()["id"] and again.json()["name"] == "New name"
 
 
+def test_A7_B4_an_upsert_hands_the_customer_to_another_owner_and_keeps_what_it_leaves_out(api):
+    successor = api.user()
+    external_id = f"crm-{uuid.uuid4().hex[:8]}"
+    first = api.customer(external_id=external_id, name="Martin SA", timezone="Europe/Paris",
+                         location={"lat": 48.85, "lon": 2.35})
+    again = api.post("/v1/customers", json={"external_id": external_id, "name": "Martin SA",
+                                            "owner_user_id": successor.user_id})
+    assert again.status_code == 200, again.text
+    assert (again.json()["owner_user_id"], again.json()["timezone"], again.json()["location"]) == (
+        successor.user_id, "Europe/Paris", {"lat": 48.85, "lon": 2.35})
+    changed = [e for e in api.timeline(first["id"]) if e["kind"] == "customer_upserted" and e["data"]]
+    assert [e["data"]["changes"] for e in changed] == [{"owner_user_id": [api.user_id, successor.user_id]}]
+    entries = len(api.timeline(first["id"]))
+    same = api.post("/v1/customers", json={"external_id": external_id, "name": "Martin SA",
+                                           "owner_user_id": successor.user_id})
+    assert same.status_code == 200 and len(api.timeline(first["id"])) == entries  # no change, nothing written
+
+
+def test_C4_a_payment_passes_over_an_invoice_paid_elsewhere_which_stays_paid(api):
+    customer = api.customer()
+    settled = api.invoice(customer["id"], amount="100.00", status="paid")  # the ERP says: paid outside
+    owed = api.invoice(customer["id"], amount="100.00")
+    paid = api.post("/v1/payments", json={"customer_id": customer["id"], "invoice_ids": [settled["id"], owed["id"]],
+                                          "amount": "100.00", "currency": "EUR", "paid_at": "2026-11-10T09:00:00Z"})
+    assert paid.status_code == 201 and paid.json()["unallocated"] == "0.00", paid.text
+    after = {i["id"]: i for i in (api.get(f"/v1/invoices/{x['external_id']}").json() for x in (settled, owed))}
+    assert (after[owed["id"]]["status"], after[owed["id"]]["amount_paid"]) == ("paid", "100.00")
+    assert (after[settled["id"]]["status"], after[settled["id"]]["amount_paid"]) == ("paid", "0.00")
+    body = {k: settled[k] for k in ("customer_id", "number", "issue_date", "due_date", "amount", "currency")}
+    assert api.put(f"/v1/invoices/{settled['external_id']}", json=body).json()["status"] == "paid"  # no word: paid
+
+
 def test_invoice_put_is_an_upsert_and_payment_settles_it(api):
     customer = api.customer()
     created = api.put("/v1/invoices/ERP-9", json={

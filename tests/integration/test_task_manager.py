@@ -163,6 +163,20 @@ def test_A5_actions_given_with_a_new_task_keep_their_trigger_event(api):
     assert grouped == [(event["id"], ["call"])] and [a["type"] for a in file["pending_actions"]] == ["generic"]
 
 
+def test_A7_a_task_is_handed_to_another_owner_and_leaves_the_first_ones_queue(api, case):
+    successor = api.user()
+    task_id = case["task"]["id"]
+    for bad, code in (({"owner_user_id": None}, "VALIDATION_ERROR"), ({"owner_user_id": str(uuid.uuid4())}, "UNKNOWN_USER")):
+        resp = api.patch(f"/v1/tasks/{task_id}", json=bad)
+        assert resp.status_code == 422 and resp.json()["error"]["code"] == code, resp.text
+    handed = api.patch(f"/v1/tasks/{task_id}", json={"owner_user_id": successor.user_id})
+    assert handed.status_code == 200 and handed.json()["task"]["owner_user_id"] == successor.user_id
+    assert task_id in [t["id"] for t in successor.get("/v1/tasks").json()["items"]]
+    assert task_id not in [t["id"] for t in api.get("/v1/tasks", params={"customer_id": case["customer"]["id"]}).json()["items"]]
+    entry = next(e for e in api.timeline(case["customer"]["id"]) if e["kind"] == "task_updated")
+    assert entry["data"]["fields"] == ["owner_user_id"] and entry["actor_user_id"] == api.user_id
+
+
 def test_A5_actions_grouped_by_their_trigger_event(api, case):
     event = next(e for e in api.timeline(case["customer"]["id"]) if e["kind"] == "invoice_upserted")
     grouped = [add_action(api, case["task"]["id"], type=t, assignee_user_id=api.user_id, trigger_event_id=event["id"],

@@ -63,7 +63,7 @@ def allocate_payment(amount: Decimal, currency: str, invoices: Iterable[InvoiceB
     remaining = amount
     allocations = []
     for inv in invoices:
-        if inv.status == "cancelled":
+        if inv.status in ("cancelled", "paid"):  # owes nothing, whatever was recorded against it here
             continue
         applied = min(remaining, inv.open_amount)
         paid = inv.amount_paid + applied
@@ -73,13 +73,15 @@ def allocate_payment(amount: Decimal, currency: str, invoices: Iterable[InvoiceB
     return PaymentPlan(allocations, remaining)
 
 
-def invoice_status(requested: str | None, current: str | None, amount: Decimal, amount_paid: Decimal) -> str:
-    """An upserted invoice's status. The sender says when it is cancelled, disputed or paid elsewhere;
-    otherwise the payments recorded here decide, so re-sending an invoice without a status (or with
-    ``open``) does not reopen one they paid, and lowering its amount below them settles it."""
+def invoice_status(requested: str | None, current: str | None, amount: Decimal, amount_paid: Decimal,
+                   paid_elsewhere: bool = False) -> str:
+    """An upserted invoice's status. The sender says when it is cancelled, disputed or paid elsewhere
+    (``paid_elsewhere``: it said paid while the payments here fell short), and that holds until it says
+    otherwise; without such a word the payments recorded here decide, so re-sending an invoice without a
+    status (or with ``open``) does not reopen one they paid, and lowering its amount below them settles it."""
     if requested in ("cancelled", "disputed", "paid"):
         return requested
-    if requested is None and current in ("cancelled", "disputed"):
+    if requested is None and (current in ("cancelled", "disputed") or (current == "paid" and paid_elsewhere)):
         return current
     return "paid" if amount_paid >= amount else "open"
 

@@ -38,21 +38,30 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
     def create_customer(self, payload: dict) -> dict:
         """Creates a customer; with a known ``external_id`` it updates that one (upsert)."""
         cmd = c.CustomerCreate.model_validate(payload)
-        values = cmd.model_dump(mode="json", exclude={"external_id"})
-        values["owner_user_id"] = cmd.owner_user_id
         with self.db.transaction(self.caller) as uow:
             replayed, result = uow.begin_request("create_customer")
             if replayed:
                 return result
             existing = repo.get_customer_by_external_id(uow, cmd.external_id) if cmd.external_id else None
             if existing:
-                changes = domain.changed_fields(
-                    {k: existing[k] for k in values}, {**values, "owner_user_id": cmd.owner_user_id})
-                row = repo.update_row(uow, m.customers, existing["id"], {**values, "updated_at": uow.now})
+                # An update writes what the sender sent: a field it leaves out (a time zone, a location)
+                # keeps its value rather than going back to the default. Compared as JSON, as stored.
+                sent = cmd.model_dump(mode="json", exclude={"external_id"}, exclude_unset=True)
+                before = c.CustomerView.model_validate(existing).model_dump(mode="json")
+                changes = domain.changed_fields({k: before[k] for k in sent}, sent)
+                if not changes:
+                    result = {"customer": view(c.CustomerView, existing), "created": False}
+                    uow.finish_request(result)
+                    return result
+                row = repo.update_row(uow, m.customers, existing["id"], {
+                    **{k: getattr(cmd, k) if k == "owner_user_id" else sent[k] for k in changes},
+                    "updated_at": uow.now})
                 summary = "Customer updated"
             else:
+                values = cmd.model_dump(mode="json", exclude={"external_id"})
                 row = repo.insert_row(uow, m.customers, {
-                    **values, "external_id": cmd.external_id, "created_at": uow.now, "updated_at": uow.now})
+                    **values, "owner_user_id": cmd.owner_user_id, "external_id": cmd.external_id,
+                    "created_at": uow.now, "updated_at": uow.now})
                 changes = {}
                 summary = f"Customer {row['name']} created"
             customer = view(c.CustomerView, row)
@@ -109,7 +118,9 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
                 domain.check_invoice_change(existing, cmd.customer_id, cmd.currency)
             values["status"] = domain.invoice_status(
                 cmd.status, existing and existing["status"], cmd.amount,
-                existing["amount_paid"] if existing else Decimal("0"))
+                existing["amount_paid"] if existing else Decimal("0"),
+                paid_elsewhere=bool(existing) and existing["status"] == "paid"
+                and existing["amount_paid"] < existing["amount"])
             if existing is None:
                 row = repo.insert_row(uow, m.invoices, {
                     **values, "external_id": external_id, "amount_paid": 0,

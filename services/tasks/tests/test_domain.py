@@ -49,7 +49,14 @@ def test_allocation_never_overpays_an_invoice_nor_loses_money(status, paid, amou
         original = next(i for i in invoices if i.id == alloc.invoice_id)
         assert alloc.amount_paid <= max(original.amount, original.amount_paid)
         assert alloc.status == ("paid" if alloc.amount_paid >= original.amount else original.status)
-    assert all(a.invoice_id != invoices[0].id for a in plan.allocations) or status != "cancelled"
+    assert all(a.invoice_id != invoices[0].id for a in plan.allocations) or status not in ("cancelled", "paid")
+
+
+def test_C4_an_invoice_paid_elsewhere_takes_none_of_a_payment_the_next_open_one_does():
+    paid_elsewhere, owed = inv("100", status="paid"), inv("100")
+    plan = domain.allocate_payment(D("100"), "EUR", [paid_elsewhere, owed])
+    assert [(a.invoice_id, a.applied, a.status) for a in plan.allocations] == [(owed.id, D("100"), "paid")]
+    assert plan.unallocated == D("0")
 
 
 def _action(status, trigger=None, creator=None):
@@ -263,6 +270,11 @@ def test_C4_a_promise_for_more_than_is_owed_could_never_be_kept_and_is_refused(a
 def test_C4_an_upserted_invoice_is_paid_when_payments_here_cover_it_unless_the_sender_says_otherwise(
         requested, current, amount, paid, expected):
     assert domain.invoice_status(requested, current, D(amount), D(paid)) == expected
+
+
+@pytest.mark.parametrize("requested,expected", [(None, "paid"), ("open", "open"), ("disputed", "disputed")])
+def test_C4_an_invoice_the_sender_said_was_paid_elsewhere_stays_paid_until_it_says_otherwise(requested, expected):
+    assert domain.invoice_status(requested, "paid", D("100"), D("0"), paid_elsewhere=True) == expected
 
 
 def test_an_invoice_keeps_its_customer_and_once_paid_into_its_currency():

@@ -292,11 +292,12 @@ class TaskUpdate(Command):
     category: str | None = Field(None, max_length=64)
     priority: int | None = Field(None, ge=-100, le=100)
     due_at: Moment | None = None
+    owner_user_id: uuid.UUID | None = Field(None, description="hand the task to another user of the tenant")
 
-    @field_validator("title", "priority")
+    @field_validator("title", "priority", "owner_user_id")
     @classmethod
     def _kept_not_cleared(cls, value):
-        # Left out, a field keeps its value; null clears it, and a task always has these two.
+        # Left out, a field keeps its value; null clears it, and a task always has these.
         if value is None:
             raise ValueError("cannot be cleared: leave it out to keep it")
         return value

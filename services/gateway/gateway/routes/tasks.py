@@ -19,7 +19,9 @@ async def create_customer(body: c.CustomerCreate, who: Caller = Depends(staff)):
     await ensure_users(who.request, who.tenant_id, [body.owner_user_id])
 
     async def handler(key):
-        result = await who.call("tasks", "create_customer", key, payload=body.model_dump(mode="json"))
+        # Only what was sent: an upsert by external_id keeps the fields it leaves out.
+        result = await who.call("tasks", "create_customer", key,
+                                payload=body.model_dump(mode="json", exclude_unset=True))
         return (201 if result["created"] else 200), result["customer"]
 
     return await idempotent_post(who, handler)
@@ -97,6 +99,8 @@ async def task_queue(status: c.TaskStatus | None = None, assignee: uuid.UUID | N
 
 @router.patch("/tasks/{task_id}", response_model=c.CaseFileView)
 async def update_task(task_id: uuid.UUID, body: c.TaskUpdate, who: Caller = Depends(staff)):
+    if body.owner_user_id is not None:
+        await ensure_users(who.request, who.tenant_id, [body.owner_user_id])
     return JSONResponse(await who.call("tasks", "update_task", task_id=str(task_id),
                                        payload=body.model_dump(mode="json", exclude_unset=True)))
 

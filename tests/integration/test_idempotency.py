@@ -1,4 +1,5 @@
 """X2: Idempotency-Key on POST."""
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -63,3 +64,24 @@ def test_X2_replay_after_gateway_restart_is_identical(system, api):
     assert again.status_code == 201 and again.content == first.content
     assert again.headers["Idempotent-Replayed"] == "true"
     assert _tasks_created(api, customer["id"]) == 1
+
+
+def test_X2_a_key_reused_for_another_request_after_its_24_h_is_a_new_request(system, api):
+    customer = api.customer()
+    invoice = api.invoice(customer["id"], amount="500.00")
+    key = {"Idempotency-Key": f"pay-{uuid.uuid4().hex[:8]}"}
+
+    def pay(amount):
+        return api.post("/v1/payments", headers=key, json={
+            "customer_id": customer["id"], "invoice_ids": [invoice["id"]], "amount": amount, "currency": "EUR",
+            "paid_at": "2026-11-10T09:00:00Z"})
+
+    first = pay("100.00")
+    assert first.status_code == 201
+    system.sql("update gateway.idempotency_records set created_at = created_at - interval '25 hours'"
+               " where key = %s returning key", (key["Idempotency-Key"],))
+    second = pay("150.00")
+    assert second.status_code == 201 and "Idempotent-Replayed" not in second.headers
+    assert second.json()["id"] != first.json()["id"] and second.json()["amount"] == "150.00"
+    assert api.get(f"/v1/invoices/{invoice['external_id']}").json()["amount_paid"] == "250.00"
+    assert pay("150.00").headers.get("Idempotent-Replayed") == "true"  # within its new 24 h, a replay

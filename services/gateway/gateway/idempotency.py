@@ -6,7 +6,8 @@ is 422 ``IDEMPOTENCY_KEY_REUSED``; a repeat while the first still runs is
 409 ``IDEMPOTENCY_IN_PROGRESS``. A 5xx is not kept: the request may not have
 happened, so a retry runs again; the key also travels to the service, which
 applies it at most once (``UnitOfWork.begin_request``), so a retry after a
-lost reply cannot act twice.
+lost reply cannot act twice. It travels with the request's fingerprint: the
+same key for another request is another request there as well.
 """
 from __future__ import annotations
 
@@ -70,7 +71,10 @@ async def run_idempotent(request: Request, db, tenant_id: str, ttl_s: int, handl
                 (fingerprint, now + timedelta(seconds=LOCK_S), now, request.method, request.url.path,
                  tenant_id, key))
     try:
-        status, body = await handler(key)
+        # The service applies a key at most once, and remembers it longer than this TTL: the request's
+        # fingerprint goes with it, so a key reused for another request after the TTL (or after a 5xx)
+        # is a new request there too, not a replay of the old one.
+        status, body = await handler(f"{key}:{fingerprint}")
     except AppError as err:
         status = status_for(err.code, err.status)
         if status >= 500:

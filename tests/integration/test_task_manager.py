@@ -483,3 +483,22 @@ def test_B3_two_creations_at_once_for_one_customer_take_turns_so_the_second_sees
     again = api.post("/v1/tasks", json={"customer_id": case["customer"]["id"], "invoice_ids": [other_invoice["id"]],
                                        "title": "Third", "assignee_user_id": api.user_id})
     assert again.status_code == 409 and again.json()["error"]["code"] == "DUPLICATE_TASK"
+
+
+def test_A7_two_main_contacts_added_at_once_leave_one_main_contact(system, api, case):
+    """Adding a main contact unsets the others': two at once would each miss the other's insert and both
+    stay main. A main contact takes the customer's row lock first, so while it is held (here by another
+    transaction) both additions wait, then run one after the other; an index forbids a second main."""
+    customer_id = case["customer"]["id"]
+
+    def add(name):
+        return lambda: api.post(f"/v1/customers/{customer_id}/contacts",
+                                json={"name": name, "phone": "+33600000002", "is_main": True})
+
+    with system.holding("select 1 from tasks.customers where id = %s for no key update", (customer_id,)):
+        first, second = Background(add("First")), Background(add("Second"))
+        system.wait_for_a_lock_wait()
+        assert not first.done and not second.done
+    assert first.result().status_code == 201 and second.result().status_code == 201
+    mains = system.sql("select name from tasks.contacts where customer_id = %s and is_main", (customer_id,))
+    assert len(mains) == 1, mains

@@ -93,7 +93,9 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             if repo.get_customer(uow, customer_id) is None:
                 raise not_found("customer")
             if cmd.is_main:
-                uow.execute(m.contacts.update().where(m.contacts.c.customer_id == customer_id)
+                # Two main contacts added at once take turns: each unsets the other's flag, never both kept.
+                repo.lock_customer(uow, customer_id)
+                uow.execute(m.contacts.update().where(m.contacts.c.customer_id == customer_id, m.contacts.c.is_main)
                             .values(is_main=False))
             row = repo.insert_row(uow, m.contacts, {
                 **cmd.model_dump(mode="json"), "customer_id": customer_id, "created_at": uow.now})

@@ -52,6 +52,7 @@ def test_C1_C2_C3_due_soon_once_then_overdue_once_across_a_restart(promise_setup
     system.stack.stop("tasks")  # a restart between the two alerts neither loses nor repeats one
     system.stack.start("tasks")
     assert notices(system, queue, "promise_due_soon", settle=1.5) == []
+    announced = observe(system.infra.amqp_uri, "tasks", "promise_overdue")
     system.move_clock(2 * DAY)  # the promised day is over, nothing was paid
     overdue = wait_for(lambda: notices(system, queue, "promise_overdue"))
     assert len(overdue) == 1 and overdue[0]["recipients"][0]["user_id"] == owner.user_id
@@ -59,6 +60,9 @@ def test_C1_C2_C3_due_soon_once_then_overdue_once_across_a_restart(promise_setup
     assert notices(system, queue, "promise_overdue", settle=1.5) == []
     file = admin.get(f"/v1/tasks/{promise['task_id']}").json()
     assert file["promise"]["status"] == "overdue" and file["task"]["overdue_promise"] is True
+    events = drain(system.infra.amqp_uri, announced.name, until=lambda m: m)
+    assert [(b["data"]["promise"]["id"], b["data"]["promise"]["status"]) for b, _ in events] == [
+        (promise["id"], "overdue")]  # once, across the restart
     assert {"promise_due_soon", "promise_overdue"} <= {e["kind"] for e in file["timeline"]}
 
 
@@ -264,6 +268,8 @@ def test_C4_a_promise_closed_by_payment_or_cancelled_closes_its_task_as_any_clos
     timeline says who closed it, and a completion is announced, whatever closed the promise."""
     colleague = api.user()
     observer = observe(system.infra.amqp_uri, "tasks", "task_completed")
+    cancellations = observe(system.infra.amqp_uri, "tasks", "task_cancelled")
+    closures = observe(system.infra.amqp_uri, "tasks", "promise_closed")
     customer = api.customer()
     kept_invoice, cancelled_invoice = (api.invoice(customer["id"], amount="100.00") for _ in range(2))
     task = api.task(customer["id"], [kept_invoice["id"], cancelled_invoice["id"]], title="Chase both")["task"]
@@ -298,6 +304,11 @@ def test_C4_a_promise_closed_by_payment_or_cancelled_closes_its_task_as_any_clos
     assert not [e for e in entries if e["kind"] == "promise_moved"]
     done = drain(system.infra.amqp_uri, observer.name, until=lambda m: m)
     assert [b["data"]["task"]["id"] for b, _ in done] == [promises["kept"][0]["task_id"]]
+    cancelled_tasks = drain(system.infra.amqp_uri, cancellations.name, until=lambda m: m)
+    assert [b["data"]["task"]["id"] for b, _ in cancelled_tasks] == [promises["cancelled"][0]["task_id"]]
+    closed = drain(system.infra.amqp_uri, closures.name, until=lambda m: len(m) >= 2)
+    assert sorted((b["data"]["promise"]["id"], b["data"]["promise"]["status"]) for b, _ in closed) == sorted(
+        [(promises["kept"][0]["id"], "kept"), (promises["cancelled"][0]["id"], "cancelled")])
 
 
 def test_C2_C3_a_new_tenant_time_zone_moves_waiting_promises_to_its_days(promise_setup):

@@ -334,6 +334,17 @@ def test_B2_B4_workflow_task_has_one_preset_action_its_owner_and_reports_complet
     done = drain(system.infra.amqp_uri, observer.name, until=lambda m: m)
     assert [b["data"]["workflow_ref"] for b, _ in done] == [{"enrolment_id": "E-1", "step": 2}]
 
+    # Cancelled instead, the waiting step hears that too: it will not be done.
+    cancellations = observe(system.infra.amqp_uri, "tasks", "task_cancelled")
+    other = system.rpc("tasks", "create_task_from_workflow", {"tenant_id": api.tenant_id}, payload={
+        "customer_id": case["customer"]["id"], "invoice_ids": [], "title": "Dunning step 3: letter",
+        "owner_user_id": step_owner.user_id, "action": {"type": "generic", "payload": {"description": "Send it"}},
+        "workflow_ref": {"enrolment_id": "E-1", "step": 3}, "wait_for_completion": True})
+    assert api.patch(f"/v1/tasks/{other['task']['id']}", json={"status": "cancelled"}).status_code == 200
+    cancelled = drain(system.infra.amqp_uri, cancellations.name, until=lambda m: m)
+    assert [(b["data"]["task"]["status"], b["data"]["workflow_ref"]) for b, _ in cancelled] == [
+        ("cancelled", {"enrolment_id": "E-1", "step": 3})]
+
 
 def test_B2_a_draft_on_a_workflow_task_does_not_hold_it_open(system, api, case):
     step_owner = api.user()

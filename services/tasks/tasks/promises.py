@@ -143,6 +143,7 @@ class PromiseEntrypoints:
                        actor=None) -> dict:
         self._cancel_timers(uow, promise)
         updated = repo.update_row(uow, m.promises, promise["id"], {"status": promise_status, "updated_at": uow.now})
+        uow.publish(c.PromiseClosed(promise=c.PromiseView.model_validate(updated)))
         repo.add_timeline(uow, domain.TimelineEntry(promise["customer_id"], f"promise_{promise_status}", "promise",
                                                     promise["id"], summary, actor))
         task = repo.get_task(uow, promise["task_id"])
@@ -189,7 +190,8 @@ class PromiseEntrypoints:
         with self.db.timer_transaction(self.caller, timer) as uow:
             promise = repo.get_promise(uow, timer.payload["promise_id"], lock=True)
             if promise is not None and promise["status"] == "waiting":
-                repo.update_row(uow, m.promises, promise["id"], {"status": "overdue", "updated_at": uow.now})
+                overdue = repo.update_row(uow, m.promises, promise["id"], {"status": "overdue", "updated_at": uow.now})
+                uow.publish(c.PromiseOverdue(promise=c.PromiseView.model_validate(overdue)))
                 task = repo.update_row(uow, m.tasks, promise["task_id"], {"overdue_promise": True,
                                                                           "updated_at": uow.now})
                 self._alert_owner(uow, promise, task, OVERDUE, "Promise to pay overdue", "was promised for",

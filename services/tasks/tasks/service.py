@@ -256,8 +256,8 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             task["customer_id"], "task_status_changed", "task", task["id"],
             f"Task {status}: {task['title']}" + (f" ({len(skipped)} open actions skipped)" if skipped else ""),
             actor, {"from": task["status"], "to": status, **({"skipped_actions": skipped} if skipped else {})}))
-        if status == "completed":
-            uow.publish(c.TaskCompleted(task=c.TaskView.model_validate(updated), workflow_ref=task["workflow_ref"] or {}))
+        event = c.TaskCompleted if status == "completed" else c.TaskCancelled
+        uow.publish(event(task=c.TaskView.model_validate(updated), workflow_ref=task["workflow_ref"] or {}))
         return updated
 
     @rpc

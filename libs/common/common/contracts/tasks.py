@@ -356,6 +356,14 @@ class TaskCompleted(EventData):
     workflow_ref: dict[str, Any] = Field(default_factory=dict)
 
 
+@event("task_cancelled", producers=("tasks",))
+class TaskCancelled(EventData):
+    """A task closed without being done: a workflow step waiting for it (B2) hears it will not be."""
+
+    task: TaskView
+    workflow_ref: dict[str, Any] = Field(default_factory=dict)
+
+
 @event("action_completed", producers=("tasks",))
 class ActionCompleted(EventData):
     action: ActionView
@@ -363,6 +371,20 @@ class ActionCompleted(EventData):
 
 @event("promise_recorded", producers=("tasks",))
 class PromiseRecorded(EventData):
+    promise: PromiseView
+
+
+@event("promise_overdue", producers=("tasks",))
+class PromiseOverdue(EventData):
+    """C3: the promised day passed without a covering payment (a paused dunning resumes, say)."""
+
+    promise: PromiseView
+
+
+@event("promise_closed", producers=("tasks",))
+class PromiseClosed(EventData):
+    """C4: kept (a covering payment), completed or cancelled by a user: ``promise.status`` says which."""
+
     promise: PromiseView
 
 CaseFileView.model_rebuild()

@@ -1,5 +1,6 @@
 """The first vertical slice, driven through the gateway as an external system would."""
 import uuid
+from datetime import datetime
 
 import httpx
 
@@ -79,6 +80,24 @@ def test_C4_a_payment_passes_over_an_invoice_paid_elsewhere_which_stays_paid(api
     assert (after[settled["id"]]["status"], after[settled["id"]]["amount_paid"]) == ("paid", "0.00")
     body = {k: settled[k] for k in ("customer_id", "number", "issue_date", "due_date", "amount", "currency")}
     assert api.put(f"/v1/invoices/{settled['external_id']}", json=body).json()["status"] == "paid"  # no word: paid
+
+
+def test_A7_an_invoices_change_time_never_goes_back_so_its_latest_event_is_its_latest_state(system, api):
+    """A transaction that began earlier can get an invoice's lock later (here stood in for by moving its
+    updated_at ahead): the change it writes is still the latest, and says so, or a projection keeping
+    the latest event by this time would drop it."""
+    customer = api.customer()
+    invoice = api.invoice(customer["id"], amount="100.00")
+    ahead = system.sql("update tasks.invoices set updated_at = now() + interval '1 minute' where id = %s"
+                       " returning updated_at", (invoice["id"],))[0][0]
+    assert api.post("/v1/payments", json={"customer_id": customer["id"], "invoice_ids": [invoice["id"]],
+                                          "amount": "40.00", "currency": "EUR",
+                                          "paid_at": "2026-11-10T09:00:00Z"}).status_code == 201
+    paid = api.get(f"/v1/invoices/{invoice['external_id']}").json()
+    assert paid["amount_paid"] == "40.00" and datetime.fromisoformat(paid["updated_at"]) > ahead
+    resent = api.put(f"/v1/invoices/{invoice['external_id']}", json={
+        **{k: invoice[k] for k in ("customer_id", "number", "issue_date", "due_date", "currency")}, "amount": "90.00"})
+    assert datetime.fromisoformat(resent.json()["updated_at"]) > datetime.fromisoformat(paid["updated_at"])
 
 
 def test_invoice_put_is_an_upsert_and_payment_settles_it(api):

@@ -86,6 +86,13 @@ def invoice_status(requested: str | None, current: str | None, amount: Decimal, 
     return "paid" if amount_paid >= amount else "open"
 
 
+def changed_at(now: datetime, previous: datetime) -> datetime:
+    """A locked row's new ``updated_at``: its transaction's time, or just after the row's last change when
+    a transaction that began earlier got the lock later. Events carry it and projections keep the state
+    with the latest one, so it must never go back."""
+    return max(now, previous + timedelta(microseconds=1))
+
+
 def check_invoice_change(existing: dict, customer_id, currency: str) -> None:
     """An invoice stays with its customer (its tasks, promises and payments are that customer's), and
     keeps its currency once payments were applied to it in that currency."""

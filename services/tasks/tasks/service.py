@@ -132,7 +132,8 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
                 changes = domain.changed_fields({k: existing[k] for k in values}, values)
                 if not changes:
                     return {"invoice": view(c.InvoiceView, existing), "created": False}
-                row = repo.update_row(uow, m.invoices, existing["id"], {**values, "updated_at": uow.now})
+                row = repo.update_row(uow, m.invoices, existing["id"], {
+                    **values, "updated_at": domain.changed_at(uow.now, existing["updated_at"])})
                 summary = f"Invoice {row['number']} updated"
             invoice = view(c.InvoiceView, row)
             repo.add_timeline(uow, domain.TimelineEntry(
@@ -163,9 +164,11 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
                 for i in invoices])
             row = repo.insert_row(uow, m.payments, {**cmd.model_dump(), "created_at": uow.now})
             payment = view(c.PaymentView, row)
+            last_changed = {i["id"]: i["updated_at"] for i in invoices}
             for alloc in plan.allocations:
                 updated = repo.update_row(uow, m.invoices, alloc.invoice_id, {
-                    "amount_paid": alloc.amount_paid, "status": alloc.status, "updated_at": uow.now})
+                    "amount_paid": alloc.amount_paid, "status": alloc.status,
+                    "updated_at": domain.changed_at(uow.now, last_changed[alloc.invoice_id])})
                 uow.publish(c.InvoiceUpserted(invoice=view(c.InvoiceView, updated), created=False))
             repo.add_timeline(uow, domain.TimelineEntry(
                 cmd.customer_id, "payment_recorded", "payment", row["id"],

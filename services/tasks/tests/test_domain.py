@@ -304,3 +304,12 @@ def test_C4_a_payment_dated_in_the_future_is_refused_beyond_clock_skew():
 def test_A6_a_closing_task_closes_what_it_still_holds_open_drafts_included():
     actions = [{"id": n, "status": s} for n, s in enumerate(domain.ACTION_STATUSES)]
     assert [a["status"] for a in domain.left_open(actions)] == ["draft", "new", "in_progress", "blocked"]
+
+
+def test_a_rows_updated_at_never_goes_back_when_an_earlier_transaction_commits_later():
+    from datetime import datetime, timedelta, timezone
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+    assert domain.changed_at(now, now - timedelta(seconds=5)) == now
+    later = now + timedelta(milliseconds=3)  # written by a transaction that began after this one
+    assert domain.changed_at(now, later) == later + timedelta(microseconds=1)
+    assert domain.changed_at(now, now) == now + timedelta(microseconds=1)

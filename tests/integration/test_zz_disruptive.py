@@ -12,7 +12,7 @@ import uuid
 import httpx
 import pytest
 
-from .broker import wait_for
+from .broker import publish, wait_for
 
 pytestmark = pytest.mark.disruptive
 REQUEST_BUDGET_S = 12  # RPC timeout of the test stack (5 s) plus slack: nothing may hang past it
@@ -101,14 +101,25 @@ def test_rabbitmq_killed_mid_stream_gateway_503s_services_reconnect_nothing_doub
 def test_postgresql_stopped_mid_request_gateway_503s_and_recovers(system):
     api = system.api()
     cluster = os.listdir("/etc/postgresql")[0]
+    sent = api.invoice(api.customer()["id"], amount="4.00")  # a real invoice's view, sent again below
+    late_id = str(uuid.uuid4())
     with Stream(system.base_url, api.key, api.user_id) as stream:
         stream.wait_for_status(201, 0)
         subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "stop", "-m", "fast"],
                        check=True, timeout=60)
         try:
             stream.wait_for_status(503, len(stream.results) - 1, timeout_s=30)
+            # An event that arrives while the database is away: its consumer fails for as long as the
+            # outage lasts, well past the test stack's whole retry budget (3 attempts, 0.1 s backoff).
+            publish(system.infra.amqp_uri, "tasks.events", "invoice_upserted", {
+                "event_id": str(uuid.uuid4()), "event_type": "invoice_upserted", "producer": "tasks",
+                "tenant_id": api.tenant_id, "occurred_at": sent["updated_at"], "schema_version": 1,
+                "data": {"invoice": {**sent, "id": late_id}, "created": True}}, {"nameko.tenant_id": api.tenant_id})
+            time.sleep(3)
         finally:
             subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "start"],
                            check=True, timeout=60)
         stream.wait_for_status(201, len(stream.results))
     assert_outage_handled(system, stream)
+    # Not dead-lettered for an outage that was not its fault: applied once the database is back.
+    wait_for(lambda: system.sql("select 1 from workflows.invoice_projection where invoice_id = %s", (late_id,)), 60)

@@ -4,7 +4,9 @@ Nameko acks (and so drops) a message whose handler raised, and
 ``requeue_on_error`` loops on it forever. Here a failed delivery is
 republished to ``<queue>.retry``, whose TTL dead-letters it back to
 ``<queue>`` after a backoff; after ``dlq_max_attempts`` it goes to
-``<queue>.dlq`` with the error in its headers. The original is acked only
+``<queue>.dlq`` with the error in its headers. A failure that is not the
+message's (the database away, a deadlock: ``is_transient``) is retried with
+backoff for as long as it lasts and spends none of those attempts. The original is acked only
 once the retry or dead letter is confirmed by the broker, so nothing
 vanishes; a failure to route it requeues it instead.
 """
@@ -15,6 +17,7 @@ import traceback
 from datetime import datetime, timezone
 
 import eventlet
+import eventlet.semaphore
 from kombu import Queue
 from nameko.events import EventHandler
 from nameko.extensions import SharedExtension
@@ -23,7 +26,8 @@ from pydantic import BaseModel
 from common import metrics
 from common.context import Principal
 from common.contracts.envelope import EventEnvelope, parse_event
-from common.errors import ValidationFailed
+from common.db import is_unavailable
+from common.errors import AppError, ValidationFailed
 from common.outbox import BrokerLink, ConfirmingPublisher
 from common.store import settings_of
 
@@ -56,6 +60,20 @@ def backoff_ms(attempt: int, base_ms: int, cap_ms: int = 60_000) -> int:
     return min(cap_ms, base_ms * 2 ** max(0, attempt - 1))
 
 
+OUTAGE_HEADER = "x-outage-retries"
+OUTAGE_BACKOFF_CAP_MS = 30_000
+TRANSIENT_CODES = frozenset({"DATABASE_UNAVAILABLE", "SERVICE_UNAVAILABLE", "SERVICE_TIMEOUT"})
+
+
+def is_transient(exc: BaseException | None) -> bool:
+    """A failure of what the handler stands on (the database away or restarting, a deadlock, another
+    service not answering), not of the message: retried until it passes, never dead-lettered for it.
+    A database restart used to spend the whole retry budget in seconds and park good events."""
+    if exc is None:
+        return False
+    return is_unavailable(exc) or (isinstance(exc, AppError) and exc.code in TRANSIENT_CODES)
+
+
 class DeadLetterRouter(SharedExtension):
     def __init__(self):
         super().__init__()
@@ -69,6 +87,7 @@ class DeadLetterRouter(SharedExtension):
         self.amqp_uri = settings.amqp_uri
         self.depth_interval_s = settings.dlq_depth_interval_s
         self.publisher = ConfirmingPublisher(settings.amqp_uri)
+        self._publishing = eventlet.semaphore.Semaphore()
         self._running = False
 
     def register(self, queue: str) -> None:
@@ -103,28 +122,40 @@ class DeadLetterRouter(SharedExtension):
         finally:
             link.close()
 
+    def _publish(self, queue: str, body: str, headers: dict, message_id: str, expiration: float | None = None):
+        # One publisher (one channel, one set of pending confirms) for every worker of the container:
+        # two failing at once must take turns, or their confirm waits read the same socket.
+        with self._publishing:
+            self.publisher.publish("", queue, body, headers, message_id, expiration=expiration)
+
     def route_failure(self, queue: str, message, exc_info) -> None:
         headers = dict(message.headers or {})
-        attempt = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
-        headers[ATTEMPTS_HEADER] = attempt
         headers.pop("x-death", None)  # grows with every hop; the attempt count says enough
         body = message.body if isinstance(message.body, str) else message.body.decode("utf-8")
         message_id = message.properties.get("message_id") or ""
-        if attempt < self.max_attempts:
-            self.publisher.publish(
-                "", retry_queue_name(queue), body, headers, message_id,
-                expiration=backoff_ms(attempt, self.base_delay_ms) / 1000.0,
-            )
+        exc_type, exc, tb = exc_info
+        if is_transient(exc):
+            # Not the message's fault: it waits out the outage, however long, and keeps its attempts.
+            outage = int(headers.get(OUTAGE_HEADER, 0)) + 1
+            headers[OUTAGE_HEADER] = outage
+            self._publish(retry_queue_name(queue), body, headers, message_id,
+                          backoff_ms(outage, self.base_delay_ms, OUTAGE_BACKOFF_CAP_MS) / 1000.0)
             metrics.RETRIED.labels(self.service_name, queue).inc()
             return
-        exc_type, exc, tb = exc_info
+        attempt = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
+        headers[ATTEMPTS_HEADER] = attempt
+        if attempt < self.max_attempts:
+            self._publish(retry_queue_name(queue), body, headers, message_id,
+                          backoff_ms(attempt, self.base_delay_ms) / 1000.0)
+            metrics.RETRIED.labels(self.service_name, queue).inc()
+            return
         headers.update({
             "x-error": f"{exc_type.__name__}: {exc}"[:4000],
             "x-traceback": "".join(traceback.format_exception(exc_type, exc, tb))[-8000:],
             "x-failed-at": datetime.now(timezone.utc).isoformat(),
             "x-original-queue": queue,
         })
-        self.publisher.publish("", dead_letter_queue_name(queue), body, headers, message_id)
+        self._publish(dead_letter_queue_name(queue), body, headers, message_id)
         metrics.DEAD_LETTERED.labels(self.service_name, queue).inc()
         log.error("event dead-lettered", extra={"queue": queue, "attempts": attempt, "error": headers["x-error"]})
 

@@ -98,13 +98,17 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
         try:
             self.replies.send(message.properties["reply_to"], message.properties.get("correlation_id"),
                               message.properties.get("content_type") or "application/json", body)
-            self.queue_consumer.ack_message(message)
         except Exception:
-            # The reply could not be published (broker gone): unacked, the request returns to its
-            # queue with the connection. Raising would make nameko kill the whole container; the
-            # caller has timed out with a 503 anyway, and a retry with its Idempotency-Key replays
-            # the committed result.
+            # The reply could not be published (its link went stale with a broker restart). The work is
+            # done and committed: the request is acked all the same, or it would hold one of the
+            # consumer's prefetch slots for good, and run again, long after its caller left, once the
+            # connection resets. The caller times out with a 503; a retry with its Idempotency-Key
+            # replays the committed result. Raising would make nameko kill the whole container.
             log.warning("could not send the reply to %s", message.delivery_info.get("routing_key"), exc_info=True)
+        try:
+            self.queue_consumer.ack_message(message)
+        except Exception:  # the consumer's own connection is gone: the request returns with it
+            log.warning("could not ack a request on %s", message.delivery_info.get("routing_key"), exc_info=True)
         return result, exc_info
 
 

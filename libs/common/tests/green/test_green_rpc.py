@@ -84,3 +84,46 @@ def test_replies_reach_a_direct_reply_to_caller_including_namekos_own_refusals(m
         assert replies["nope"]["result"] is None and replies["nope"]["error"]["exc_type"] == "MethodNotFound"
     finally:
         conn.close()
+
+
+class CountingService:
+    name = "counter"
+    calls: list = []
+
+    @rpc
+    def hit(self):
+        CountingService.calls.append(1)
+        return len(CountingService.calls)
+
+
+def test_a_request_whose_reply_cannot_be_sent_is_acked_not_left_to_run_again(make_container, infra, monkeypatch):
+    """A stale reply link (the broker restarted) must not leave the request unacked: it would hold one of
+    the consumer's prefetch slots for good, and run a second time once the connection resets."""
+    import subprocess
+    from urllib.parse import unquote, urlsplit
+
+    from kombu import Connection
+
+    from common.rpc import ReplySender
+
+    def broken(self, *args, **kwargs):
+        raise ConnectionResetError("the reply link went stale")
+
+    monkeypatch.setattr(ReplySender, "send", broken)
+    container = make_container(CountingService)
+    container.start()
+    with Connection(infra.amqp_uri) as conn:
+        conn.Producer().publish('{"args": [], "kwargs": {}}', exchange="nameko-rpc", routing_key="counter.hit",
+                                content_type="application/json", reply_to="nowhere", correlation_id="c1")
+    vhost = unquote(urlsplit(infra.amqp_uri).path[1:])
+
+    def unacked() -> int:
+        out = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages_unacknowledged",
+                              "messages_ready"], capture_output=True, text=True, timeout=30).stdout
+        row = next(line.split() for line in out.splitlines() if line.startswith("rpc-counter"))
+        return int(row[1]) + int(row[2])
+
+    deadline = time.monotonic() + 10
+    while (not CountingService.calls or unacked()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert CountingService.calls == [1] and unacked() == 0

@@ -266,8 +266,10 @@ class UnitOfWork:
             return
         source, params = unnest([{"key": key, "due_at": due} for key, due in timers],
                                 {"key": "text", "due_at": "timestamptz"})
+        # A claim is dropped too, as ``schedule`` does: a handler running on the old time then finds its
+        # timer taken over at completion, and rolls its effect back; the timer fires at its new time.
         self.conn.execute(
-            text(f"update timers t set due_at = r.due_at from {source}"
+            text(f"update timers t set due_at = r.due_at, claimed_by = null, claimed_until = null from {source}"
                  " where t.tenant_id = :t and t.kind = :k and t.key = r.key and t.done_at is null"),
             {"t": self.tenant_id, "k": kind, **params},
         )

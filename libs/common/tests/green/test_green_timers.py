@@ -87,3 +87,30 @@ def test_finished_timers_are_purged_after_retention_but_dead_ones_are_kept(make_
     from datetime import datetime, timedelta, timezone
     poller.purge(datetime.now(timezone.utc) - timedelta(days=7))  # the loop also purges once at start
     assert sorted(r[0] for r in sql("select key from probe.timers")) == ["dead", "pending", "recent"]
+
+
+def test_a_timer_moved_while_a_replica_runs_it_is_taken_over_and_fires_at_its_new_time(infra, sql):
+    """A promise moved (a new tenant time zone) while its timer's handler runs on the old time: the
+    handler must find its timer taken over at completion and roll back, or the alert fires early."""
+    from sqlalchemy import create_engine
+
+    from common.context import Principal
+    from common.db import Database
+
+    tenant = "11111111-1111-1111-1111-111111111111"
+    _seed(sql, 1, tenant)
+    engine = create_engine(infra.admin_url.replace("postgresql://", "postgresql+psycopg://"),
+                           connect_args={"options": "-c search_path=probe"})
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        (claimed,) = conn.execute(CLAIM, {"by": "replica-a", "now": now, "lease": 60, "n": 10}).all()
+    database = Database(engine, "probe")
+    later = now + timedelta(hours=10)
+    with database.transaction(Principal(tenant, None, "system")) as uow:
+        uow.move_pending("probe_tick", [(claimed.key, later)])
+    with database.transaction(Principal(tenant, None, "system")) as uow:
+        assert not uow.complete_timer(claimed.id, "replica-a")  # the handler would roll its effect back
+    due_at, done_at, claimed_by = sql("select due_at, done_at, claimed_by from probe.timers where id = %s",
+                                      (claimed.id,))[0]
+    assert (due_at, done_at, claimed_by) == (later, None, None)
+    engine.dispose()

@@ -244,12 +244,19 @@ def test_A1_draft_reply_stored_on_email_action_for_review(api):
     customer, email = customer_with_contact(api)
     receipt = send_email(api, email, "Copy of invoice INV-77", "Hi, could you send us a copy of invoice INV-77?")
     comm = wait_decided(api, receipt["communication_id"])
-    resp = api.post(f"/v1/tasks/{comm['task_id']}/draft-reply")
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    resp = api.post(f"/v1/tasks/{comm['task_id']}/draft-reply", headers=key)
     assert resp.status_code == 201, resp.text
     action = resp.json()["action"]
     assert action["type"] == "email" and action["trigger_event_id"] == receipt["communication_id"]
     assert action["payload"]["draft"] is True and action["payload"]["to"] == [email]
     assert action["payload"]["subject"].startswith("Re:") and action["payload"]["body"]
+    # A retry after a lost answer: the same draft, not a second model call and a second email action.
+    again = api.post(f"/v1/tasks/{comm['task_id']}/draft-reply", headers=key)
+    assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["action"]["id"] == action["id"]
+    emails = [a for a in api.get(f"/v1/tasks/{comm['task_id']}").json()["actions"] if a["payload"].get("draft")]
+    assert [a["id"] for a in emails] == [action["id"]]
 
 
 def test_P8_grading_scores_each_criterion_with_feedback(api):

@@ -71,7 +71,9 @@ class InboundEntrypoints:
             existing = repo._row(uow.execute(select(communications).where(
                 communications.c.channel == cmd.channel, communications.c.external_id == cmd.external_id)))
             if existing:  # the provider delivered the same message again
-                return {**self._receipt(existing), "duplicate": True}
+                result = {**self._receipt(existing), "duplicate": True}
+                uow.finish_request(result)  # a keyed replay of this answer gets this answer
+                return result
             contact = self._match(uow, cmd)
             row = repo.insert_row(uow, communications, {
                 "channel": cmd.channel, "external_id": cmd.external_id, "from_address": cmd.from_address,

@@ -38,6 +38,7 @@ from common.errors import Unauthenticated, ValidationFailed
 from common.rpc import validation_details
 from gateway.deps import STAFF, Caller, caller, staff
 from gateway.responses import JSONResponse
+from gateway.routes._util import idempotent_post
 
 router = APIRouter(prefix="/v1", tags=["inbound"])
 Channel = Literal["email", "sms", "call"]
@@ -239,16 +240,19 @@ async def list_communications(unmatched: bool | None = None, limit: int = Query(
 
 @router.post("/tasks/{task_id}/draft-reply", status_code=201)
 async def draft_reply(task_id: uuid.UUID, who: Caller = Depends(staff)):
-    """A1: an AI-drafted reply to the task's latest communication, stored on an email action to review."""
-    context = await who.call("tasks", "draft_context", task_id=str(task_id))
-    if not context.get("communication"):
-        raise ValidationFailed("the task has no communication to reply to", code="NOTHING_TO_REPLY_TO")
-    context["agent_name"] = who.identity.email
-    draft = await who.call("triage", "draft_reply", context=context)
-    action = await who.call("tasks", "store_draft_reply", task_id=str(task_id),
-                            communication_id=context["communication"]["id"], draft=draft)
-    return JSONResponse({"action": action, "model": draft["model"], "fell_back": draft["fell_back"]},
-                        status_code=201)
+    """A1: an AI-drafted reply to the task's latest communication, stored on an email action to review.
+    With an Idempotency-Key, a retry after a lost answer replays it: one model call, one draft."""
+    async def handler(key):
+        context = await who.call("tasks", "draft_context", task_id=str(task_id))
+        if not context.get("communication"):
+            raise ValidationFailed("the task has no communication to reply to", code="NOTHING_TO_REPLY_TO")
+        context["agent_name"] = who.identity.email
+        draft = await who.call("triage", "draft_reply", context=context)
+        action = await who.call("tasks", "store_draft_reply", key, task_id=str(task_id),
+                                communication_id=context["communication"]["id"], draft=draft)
+        return 201, {"action": action, "model": draft["model"], "fell_back": draft["fell_back"]}
+
+    return await idempotent_post(who, handler)
 
 
 @router.post("/grading", status_code=201)

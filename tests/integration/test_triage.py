@@ -101,6 +101,12 @@ def test_B1_email_about_new_matter_creates_task_with_title_category_and_suggesti
     assert case["task"]["title"] and case["task"]["owner_user_id"] == customer["owner_user_id"]  # B4
     suggested = [a for g in case["action_groups"] for a in g["actions"]]
     assert suggested and all(a["assignee_user_id"] == customer["owner_user_id"] for a in suggested)
+    # A suggestion is edited as any action of its type, its origin kept (it answered 422 on any edit).
+    field = {"email": "body", "sms": "text", "call": "script", "internal_note": "text", "generic": "description"}
+    first = suggested[0]
+    edited = api.patch(f"/v1/actions/{first['id']}", json={"payload": {field[first["type"]]: "Done by hand"}})
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["payload"]["suggested_by"] == "ai" and edited.json()["payload"]["decision_id"]
 
 
 def test_B1_promise_yields_proposed_promise_to_pay_with_date_and_amount(api):
@@ -159,15 +165,21 @@ def wait_suggested(api, task_id: str, timeout: float = 30.0) -> list[dict]:
 
 def test_B3_B4_a_manual_task_and_a_promise_get_ai_suggested_first_actions_for_their_owner(api):
     owner = api.user()
-    customer = api.customer(owner_user_id=owner.user_id)
-    overdue = api.invoice(customer["id"], number="F-OLD", issue_date="2026-01-01", due_date="2026-02-01")
-    task = api.task(customer["id"], [overdue["id"]], title="Chase F-OLD", assignee_user_id=owner.user_id,
+    customer, contact_email = customer_with_contact(api)
+    overdue = api.invoice(customer["id"], number=f"F-{uuid.uuid4().hex[:5]}", issue_date="2026-01-01",
+                          due_date="2026-02-01")
+    task = api.task(customer["id"], [overdue["id"]], title="Chase it", assignee_user_id=owner.user_id,
                     actions=[{"type": "call", "assignee_user_id": owner.user_id}])["task"]
     suggested = wait_suggested(api, task["id"])
     # An overdue invoice gets a reminder; the call the user already planned is not suggested again.
     assert [(a["type"], a["status"], a["assignee_user_id"]) for a in suggested] == [("email", "new", owner.user_id)]
-    assert "F-OLD" in suggested[0]["payload"]["text"] and suggested[0]["payload"]["summary"]
-    assert suggested[0]["id"] in [a["id"] for a in owner.get("/v1/actions").json()["items"]]
+    reminder = suggested[0]
+    assert reminder["payload"]["to"] == [contact_email] and overdue["number"] in reminder["payload"]["body"]
+    assert reminder["payload"]["summary"] and reminder["id"] in [a["id"] for a in owner.get("/v1/actions").json()["items"]]
+    # The owner writes a subject and sends it, as any email action.
+    assert owner.patch(f"/v1/actions/{reminder['id']}", json={"payload": {"subject": "Reminder"}}).status_code == 200
+    sent = owner.patch(f"/v1/actions/{reminder['id']}", json={"status": "completed"})
+    assert sent.status_code == 200 and sent.json()["payload"]["suggested_by"] == "ai", sent.text
     entry = next(e for e in api.timeline(customer["id"]) if e["kind"] == "actions_suggested")
     assert entry["subject_id"] == task["id"] and entry["data"]["action_ids"] == [suggested[0]["id"]]
 

@@ -118,7 +118,10 @@ class ActionEntrypoints:
             if "payload" in fields:
                 if action["status"] in domain.CLOSED_ACTION_STATUSES:
                     raise Conflict("a closed action cannot be edited", code="ILLEGAL_TRANSITION")
-                updates["payload"] = validated_payload(action["type"], {**action["payload"], **(cmd.payload or {})})
+                try:
+                    updates["payload"] = domain.edited_payload(action["type"], action["payload"], cmd.payload or {})
+                except ValidationError as exc:
+                    raise ValidationFailed(f"invalid {action['type']} payload", validation_details(exc)) from None
             if "due_at" in fields:
                 updates["due_at"] = cmd.due_at
             if change.completed:

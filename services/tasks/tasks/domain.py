@@ -331,6 +331,46 @@ def validate_payload(action_type: str, payload: dict) -> dict:
     return ACTION_PAYLOADS[action_type].model_validate(payload).model_dump(mode="json", exclude_none=True)
 
 
+def edited_payload(action_type: str, stored: dict, sent: dict) -> dict:
+    """A1: a PATCH's payload. What the user sends must be the type's own fields (validated as on
+    creation); what an action holds beyond them (an AI suggestion's summary, model, decision) is not
+    the user's to write, and is carried as it is, so an AI-made action is edited and sent as any."""
+    from common.contracts.tasks import ACTION_PAYLOADS
+
+    fields = ACTION_PAYLOADS[action_type].model_fields
+    carried = {k: v for k, v in stored.items() if k not in fields}
+    return {**carried, **validate_payload(action_type, {**{k: v for k, v in stored.items() if k in fields}, **sent})}
+
+
+# Where an AI's free text goes in each type's payload; an SMS or an email gets it only when it offered
+# some (its one-line summary is an instruction to the user, not words to send the customer).
+AI_TEXT_FIELD = {"email": "body", "sms": "text", "call": "script", "internal_note": "text", "generic": "description"}
+
+
+def ai_action_payload(action_type: str, offered: dict) -> dict:
+    """A1/B1/B3: an AI-made action's payload: the offered text in the type's own fields, so a user edits
+    and sends it as any action; the rest (summary, suggested_by, model...) carried beside them."""
+    from pydantic import ValidationError
+
+    from common.contracts.tasks import ACTION_PAYLOADS
+
+    fields = ACTION_PAYLOADS[action_type].model_fields
+    own = {k: v for k, v in offered.items() if k in fields}
+    target = AI_TEXT_FIELD.get(action_type)
+    text = next((offered[k] for k in ("text", "body") if k not in fields and offered.get(k)), None)
+    if action_type not in ("email", "sms"):
+        text = text or offered.get("summary")
+    if target and text and not own.get(target):
+        own[target] = text
+    carried = {k: v for k, v in offered.items() if k not in fields}
+    try:
+        return {**carried, **validate_payload(action_type, own)}
+    except ValidationError:  # what the AI offered does not fit: the user starts from its summary
+        fallback = {target: str(offered.get("summary") or action_type)[:500]} if action_type in (
+            "internal_note", "generic", "call") else {}
+        return {**carried, **validate_payload(action_type, fallback)}
+
+
 def check_sendable(action_type: str, payload: dict, sms_to: str | None) -> None:
     """D5/D6: what a completed email or SMS must hold before it leaves. A draft may be incomplete;
     sending is where it must not be: no recipient, or nothing to say, is refused (and nothing changes)

@@ -192,7 +192,7 @@ class InboundEntrypoints:
             action_rows = [repo.insert_row(uow, m.actions, {
                 "task_id": task["id"], "type": a.type, "status": "new", "assignee_user_id": task["owner_user_id"],
                 "created_by_user_id": None, "due_at": None, "trigger_event_id": comm["id"],  # A5 group
-                "payload": {**a.payload, "decision_id": str(data.decision_id)},
+                "payload": domain.ai_action_payload(a.type, {**a.payload, "decision_id": str(data.decision_id)}),
                 "created_at": uow.now, "updated_at": uow.now}) for a in plan.actions]
             if not plan.link_task_id:
                 repo.add_timeline(uow, domain.TimelineEntry(
@@ -249,10 +249,15 @@ class InboundEntrypoints:
             if (task is None or task["status"] not in domain.OPEN_TASK_STATUSES or not data.suggested_actions
                     or not repo.tenant_settings(uow)["ai_suggestions"]):
                 return
+            # An email suggested for the customer goes to its main contact unless the user changes it.
+            main_email = next((x["email"] for x in repo.contacts_of(uow, task["customer_id"])
+                               if x["is_main"] and x["email"]), None)
             added = [repo.insert_row(uow, m.actions, {
                 "task_id": task["id"], "type": s.type, "status": "new", "assignee_user_id": task["owner_user_id"],
                 "created_by_user_id": None, "due_at": None, "trigger_event_id": None,
-                "payload": {**s.payload, "summary": s.summary, "suggested_by": "ai", "model": data.model},
+                "payload": domain.ai_action_payload(s.type, {
+                    **s.payload, "summary": s.summary, "suggested_by": "ai", "model": data.model,
+                    **({"to": [main_email]} if s.type == "email" and main_email else {})}),
                 "created_at": uow.now, "updated_at": uow.now}) for s in data.suggested_actions]
             repo.update_row(uow, m.tasks, task["id"], {"updated_at": uow.now})
             repo.add_timeline(uow, domain.TimelineEntry(

@@ -3,6 +3,7 @@ from decimal import Decimal as D
 from itertools import product
 
 import pytest
+from pydantic import ValidationError
 
 from common.errors import ValidationFailed
 from tasks import domain
@@ -313,3 +314,33 @@ def test_a_rows_updated_at_never_goes_back_when_an_earlier_transaction_commits_l
     later = now + timedelta(milliseconds=3)  # written by a transaction that began after this one
     assert domain.changed_at(now, later) == later + timedelta(microseconds=1)
     assert domain.changed_at(now, now) == now + timedelta(microseconds=1)
+
+
+# ---- A1/B3: AI-made actions are edited and sent as any -------------------------------------------
+
+@pytest.mark.parametrize("action_type,offered,own", [
+    ("email", {"text": "Overdue invoices: F-1", "summary": "Send a reminder", "to": ["ap@x.example"]},
+     {"to": ["ap@x.example"], "body": "Overdue invoices: F-1", "subject": ""}),
+    ("email", {"summary": "Answer the question"}, {"body": "", "subject": ""}),  # no words put in its mouth
+    ("sms", {"body": "Please pay F-1", "summary": "Text them"}, {"text": "Please pay F-1"}),
+    ("call", {"summary": "Call about F-1", "language": "fr"}, {"script": "Call about F-1"}),
+    ("internal_note", {"summary": "Check the bank statement"}, {"text": "Check the bank statement"}),
+    ("generic", {"summary": "Follow up after the holidays", "reason": "out of office"},
+     {"description": "Follow up after the holidays"}),
+    ("internal_note", {"text": "x" * 30_000, "summary": "Too long"}, {"text": "Too long"}),  # does not fit: summary
+])
+def test_B3_an_ai_actions_text_lands_in_its_types_own_fields_and_its_origin_beside_them(action_type, offered, own):
+    payload = domain.ai_action_payload(action_type, {**offered, "suggested_by": "ai", "model": "m"})
+    assert {k: v for k, v in payload.items() if k in own} == own
+    assert payload["suggested_by"] == "ai" and payload["model"] == "m" and payload["summary"] == offered["summary"]
+
+
+def test_A1_editing_an_ai_made_action_keeps_its_origin_and_takes_only_the_types_fields_from_the_user():
+    stored = domain.ai_action_payload("email", {"text": "Overdue: F-1", "summary": "Remind", "suggested_by": "ai",
+                                                "decision_id": "d-1"})
+    edited = domain.edited_payload("email", stored, {"to": ["ap@x.example"], "subject": "Reminder"})
+    assert (edited["to"], edited["subject"], edited["body"]) == (["ap@x.example"], "Reminder", "Overdue: F-1")
+    assert (edited["summary"], edited["suggested_by"], edited["decision_id"]) == ("Remind", "ai", "d-1")
+    with pytest.raises(ValidationError):
+        domain.edited_payload("email", stored, {"suggested_by": "me"})  # not the user's to write
+    domain.check_sendable("email", edited, None)  # ready to go

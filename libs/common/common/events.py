@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 
 import eventlet
 import eventlet.semaphore
+import psycopg
 from kombu import Queue
 from nameko.events import EventHandler
 from nameko.extensions import SharedExtension
@@ -65,13 +66,34 @@ OUTAGE_BACKOFF_CAP_MS = 30_000
 TRANSIENT_CODES = frozenset({"DATABASE_UNAVAILABLE", "SERVICE_UNAVAILABLE", "SERVICE_TIMEOUT"})
 
 
+# Connection exceptions (class 08), the server shutting down or starting (57P01-57P03), too many
+# connections, a deadlock or serialization failure: the database, not the message. A statement timeout
+# or a full disk is not among them: a message that meets one every time must reach its dead letter.
+TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300", "40P01", "40001"})
+
+
+def _database_error(exc: BaseException | None) -> psycopg.Error | None:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, psycopg.Error):
+            return exc
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return None
+
+
 def is_transient(exc: BaseException | None) -> bool:
     """A failure of what the handler stands on (the database away or restarting, a deadlock, another
     service not answering), not of the message: retried until it passes, never dead-lettered for it.
     A database restart used to spend the whole retry budget in seconds and park good events."""
     if exc is None:
         return False
-    return is_unavailable(exc) or (isinstance(exc, AppError) and exc.code in TRANSIENT_CODES)
+    database = _database_error(exc)
+    if database is not None:
+        state = database.sqlstate
+        # No SQLSTATE: the connection failed or broke before the server could say anything.
+        return state is None or state.startswith("08") or state in TRANSIENT_SQLSTATES
+    return (isinstance(exc, AppError) and exc.code in TRANSIENT_CODES) or is_unavailable(exc)
 
 
 class DeadLetterRouter(SharedExtension):

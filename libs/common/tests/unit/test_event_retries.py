@@ -42,11 +42,26 @@ def unavailable():
     return ServiceUnavailable("the database is unavailable", code="DATABASE_UNAVAILABLE")
 
 
+def wrapped(db_error):
+    """As the service raises it: SQLAlchemy's error, then the 503 the transaction turns it into."""
+    try:
+        try:
+            raise sa_exc.OperationalError("select 1", {}, db_error)
+        except sa_exc.OperationalError as exc:
+            raise ServiceUnavailable("the database is unavailable", code="DATABASE_UNAVAILABLE") from exc
+    except ServiceUnavailable as err:
+        return err
+
+
 @pytest.mark.parametrize("exc,transient", [
     (unavailable(), True),
-    (sa_exc.OperationalError("select 1", {}, psycopg.OperationalError("connection refused")), True),
+    (wrapped(psycopg.OperationalError("connection refused")), True),  # no SQLSTATE: never reached the server
     (psycopg.OperationalError("server closed the connection unexpectedly"), True),
+    (wrapped(psycopg.errors.AdminShutdown()), True),
+    (wrapped(psycopg.errors.DeadlockDetected()), True),
     (ServiceUnavailable("tasks did not answer", code="SERVICE_TIMEOUT"), True),
+    (wrapped(psycopg.errors.QueryCanceled()), False),  # a statement timeout every time is the message's
+    (wrapped(psycopg.errors.DiskFull()), False),
     (ValidationFailed("bad payload"), False),
     (KeyError("invoice"), False),
 ])

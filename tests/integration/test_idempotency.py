@@ -85,3 +85,23 @@ def test_X2_a_key_reused_for_another_request_after_its_24_h_is_a_new_request(sys
     assert second.json()["id"] != first.json()["id"] and second.json()["amount"] == "150.00"
     assert api.get(f"/v1/invoices/{invoice['external_id']}").json()["amount_paid"] == "250.00"
     assert pay("150.00").headers.get("Idempotent-Replayed") == "true"  # within its new 24 h, a replay
+
+
+def test_X2_after_a_503_the_same_key_retries_the_same_request_and_refuses_another(fresh_stack):
+    system = fresh_stack(start=("tasks", "gateway"))
+    api = system.api()
+    customer = api.customer()
+    invoice = api.invoice(customer["id"], amount="500.00")
+    key = {"Idempotency-Key": f"pay-{uuid.uuid4().hex[:8]}"}
+    body = {"customer_id": customer["id"], "invoice_ids": [invoice["id"]], "amount": "100.00", "currency": "EUR",
+            "paid_at": "2026-11-10T09:00:00Z"}
+    system.stack.stop("tasks")
+    try:
+        assert api.post("/v1/payments", headers=key, json=body).status_code == 503
+        other = api.post("/v1/payments", headers=key, json={**body, "amount": "100.0"})  # same meaning, other bytes
+        assert other.status_code == 422 and other.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    finally:
+        system.stack.start("tasks")
+    retried = api.post("/v1/payments", headers=key, json=body)
+    assert retried.status_code == 201, retried.text
+    assert api.get(f"/v1/invoices/{invoice['external_id']}").json()["amount_paid"] == "100.00"

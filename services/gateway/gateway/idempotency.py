@@ -4,7 +4,7 @@ The first request with a key runs; the same key and body within the TTL
 replays its response (errors included) without running again; another body
 is 422 ``IDEMPOTENCY_KEY_REUSED``; a repeat while the first still runs is
 409 ``IDEMPOTENCY_IN_PROGRESS``. A 5xx is not kept: the request may not have
-happened, so a retry runs again; the key also travels to the service, which
+happened, so a retry of it runs again (another body is still 422); the key also travels to the service, which
 applies it at most once (``UnitOfWork.begin_request``), so a retry after a
 lost reply cannot act twice. It travels with the request's fingerprint: the
 same key for another request is another request there as well.
@@ -98,9 +98,12 @@ async def _store(db, tenant_id: str, key: str, status: int, body) -> None:
 
 
 async def _release(db, tenant_id: str, key: str) -> None:
+    """After a 5xx: the key is free for a retry at once, but only for the same request. The record stays
+    (with its fingerprint) so another body is still 422, not a second request the service would take
+    for new because its fingerprint differs, while the first may have been done."""
     try:
         async with db.transaction(tenant_id) as conn:
-            await conn.execute("delete from idempotency_records where tenant_id = %s and key = %s and state = "
-                               "'in_progress'", (tenant_id, key))
+            await conn.execute("update idempotency_records set locked_until = now() where tenant_id = %s"
+                               " and key = %s and state = 'in_progress'", (tenant_id, key))
     except AppError:
         pass  # the database is down; the lock expires by itself

@@ -113,7 +113,11 @@ def test_C2_moving_a_promise_moves_its_timers_and_cancelling_removes_them(promis
     moved = record(admin, task, invoice, days=3)
     other_invoice = admin.invoice(customer["id"], amount="300.00")  # one open promise per invoice
     cancelled = record(admin, admin.task(customer["id"], [], title="Other")["task"], other_invoice, days=3)
+    announced = observe(system.infra.amqp_uri, "tasks", "promise_moved")
     assert admin.patch(f"/v1/promises/{moved['id']}", json={"promised_date": in_days(10)}).status_code == 200
+    events = drain(system.infra.amqp_uri, announced.name, until=lambda m: m)
+    assert [(b["data"]["promise"]["id"], b["data"]["promise"]["promised_date"]) for b, _ in events] == [
+        (moved["id"], in_days(10))]
     assert admin.patch(f"/v1/promises/{cancelled['id']}", json={"status": "cancelled"}).status_code == 200
     assert admin.patch(f"/v1/promises/{cancelled['id']}", json={"status": "cancelled"}).status_code == 409
     system.move_clock(5 * DAY)  # past both original dates
@@ -344,3 +348,22 @@ def test_C2_C3_a_new_tenant_time_zone_moves_waiting_promises_to_its_days(promise
     clock_to(day + timedelta(days=1, hours=1))  # UTC's day is over
     overdue = wait_for(lambda: notices(system, queue, "promise_overdue"))
     assert len(overdue) == 1
+
+
+def test_C2_a_promise_recorded_while_the_time_zone_changes_waits_and_gets_the_new_zones_days(system):
+    """Recording a promise reads the tenant's zone shared: while a change holds it (here another
+    transaction), the recording waits, then schedules on the new zone's days, not the old one's."""
+    api = system.api()
+    assert api.put("/v1/settings", json={"timezone": "UTC"}).status_code == 200  # its own settings row
+    customer = api.customer()
+    invoice = api.invoice(customer["id"], amount="100.00")
+    task = api.task(customer["id"], [invoice["id"]])["task"]
+    with system.holding("update tasks.tenant_settings set timezone = 'Pacific/Kiritimati' where tenant_id = %s",
+                        (api.tenant_id,)):
+        recording = Background(lambda: api.post(f"/v1/tasks/{task['id']}/promises", json={
+            "amount": "50.00", "currency": "EUR", "promised_date": "2099-03-10", "invoice_ids": [invoice["id"]]}))
+        system.wait_for_a_lock_wait()
+        assert not recording.done
+    resp = recording.result()
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["overdue_at"] == "2099-03-10T10:00:00Z"  # midnight of 11 March at UTC+14

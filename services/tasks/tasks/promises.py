@@ -52,11 +52,13 @@ class PromiseEntrypoints:
         self._record_promise(uow, task, cmd)
 
     def _record_promise(self, uow, source: dict, cmd: c.PromiseCreate) -> dict:
+        # Its days are the tenant's: a time-zone change going on now is waited for, or it would miss this
+        # promise (not yet committed) and leave it on the old zone's days.
+        zone = repo.tenant_settings(uow, share=True)["timezone"]
         # The invoices' row locks serialise two promises recorded at once on the same invoice.
         customer, invoices = repo.require_customer_invoices(uow, source["customer_id"], cmd.invoice_ids, lock=True)
         if any(i["currency"] != cmd.currency for i in invoices):
             raise ValidationFailed("the promise's currency differs from its invoices'", code="CURRENCY_MISMATCH")
-        zone = repo.tenant_settings(uow)["timezone"]
         domain.check_promise_date(cmd.promised_date, domain.tenant_today(uow.now, zone))
         domain.check_promise_amount(cmd.amount, domain.open_balance(invoices))
         existing = repo.open_promise_on_invoices(uow, cmd.invoice_ids)
@@ -131,6 +133,7 @@ class PromiseEntrypoints:
                     "due_at": schedule.overdue_at, "overdue_promise": False, "status": "waiting",
                     "updated_at": uow.now})
                 self._schedule_promise(uow, updated)  # moves both timers
+                uow.publish(c.PromiseMoved(promise=c.PromiseView.model_validate(updated)))
                 repo.add_timeline(uow, domain.TimelineEntry(
                     promise["customer_id"], "promise_moved", "promise", promise["id"],
                     f"Promise moved to {cmd.promised_date.isoformat()}", self.caller.user_id,

@@ -128,9 +128,11 @@ def recent_timeline(uow: UnitOfWork, customer_id, limit: int = 50) -> list[dict]
 DEFAULT_SETTINGS = {"ai_suggestions": True, "timezone": "UTC"}
 
 
-def tenant_settings(uow: UnitOfWork) -> dict:
-    """The tenant's settings, defaults when it never changed them (B5: AI suggestions on)."""
-    row = _row(uow.execute(select(m.tenant_settings)))
+def tenant_settings(uow: UnitOfWork, share: bool = False) -> dict:
+    """The tenant's settings, defaults when it never changed them (B5: AI suggestions on). ``share``
+    holds them until the transaction ends: what is made from the time zone waits for a change to it."""
+    query = select(m.tenant_settings)
+    row = _row(uow.execute(query.with_for_update(read=True) if share else query))
     return {**DEFAULT_SETTINGS, **({k: row[k] for k in DEFAULT_SETTINGS} if row else {})}
 
 
@@ -226,8 +228,10 @@ def open_promise_on_invoices(uow: UnitOfWork, invoice_ids: list) -> dict | None:
 
 def open_promises_of_customer(uow: UnitOfWork, customer_id) -> list[dict]:
     p = m.promises
+    # Locked in id order, as a time-zone change locks every waiting promise: two locking the same rows
+    # in different orders would deadlock.
     rows = uow.execute(select(p).where(p.c.customer_id == customer_id, p.c.status.in_(("waiting", "overdue")))
-                       .with_for_update())
+                       .order_by(p.c.id).with_for_update())
     return [dict(r) for r in rows.mappings()]
 
 

@@ -374,6 +374,13 @@ class PromiseRecorded(EventData):
     promise: PromiseView
 
 
+@event("promise_moved", producers=("tasks",))
+class PromiseMoved(EventData):
+    """A promise given a new date: waiting again, even if it was overdue."""
+
+    promise: PromiseView
+
+
 @event("promise_overdue", producers=("tasks",))
 class PromiseOverdue(EventData):
     """C3: the promised day passed without a covering payment (a paused dunning resumes, say)."""

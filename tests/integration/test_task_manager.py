@@ -166,6 +166,9 @@ def test_A5_actions_given_with_a_new_task_keep_their_trigger_event(api):
 def test_A7_a_task_is_handed_to_another_owner_and_leaves_the_first_ones_queue(api, case):
     successor = api.user()
     task_id = case["task"]["id"]
+    held = add_action(api, task_id, type="call", assignee_user_id=api.user_id, payload={"script": "Call them"})
+    done = add_action(api, task_id, type="generic", assignee_user_id=api.user_id)
+    api.patch(f"/v1/actions/{done['id']}", json={"status": "completed"})
     for bad, code in (({"owner_user_id": None}, "VALIDATION_ERROR"), ({"owner_user_id": str(uuid.uuid4())}, "UNKNOWN_USER")):
         resp = api.patch(f"/v1/tasks/{task_id}", json=bad)
         assert resp.status_code == 422 and resp.json()["error"]["code"] == code, resp.text
@@ -175,6 +178,39 @@ def test_A7_a_task_is_handed_to_another_owner_and_leaves_the_first_ones_queue(ap
     assert task_id not in [t["id"] for t in api.get("/v1/tasks", params={"customer_id": case["customer"]["id"]}).json()["items"]]
     entry = next(e for e in api.timeline(case["customer"]["id"]) if e["kind"] == "task_updated")
     assert entry["data"]["fields"] == ["owner_user_id"] and entry["actor_user_id"] == api.user_id
+    # The live work the first owner held goes with the task; what is done stays as it was.
+    assert entry["data"]["reassigned_actions"] == [held["id"]]
+    assert api.get(f"/v1/actions/{held['id']}").json()["assignee_user_id"] == successor.user_id
+    assert api.get(f"/v1/actions/{done['id']}").json()["assignee_user_id"] == api.user_id
+    assert successor.patch(f"/v1/actions/{held['id']}", json={"status": "in_progress"}).status_code == 200
+
+
+def test_A1_A3_an_email_takes_what_can_be_sent_and_a_closed_actions_due_date_stays(api, case):
+    too_many = {"to": [f"a{n}@x.example" for n in range(50)], "cc": [f"c{n}@x.example" for n in range(50)],
+                "bcc": ["b@x.example"], "subject": "All", "body": "Hi"}
+    resp = api.post(f"/v1/tasks/{case['task']['id']}/actions",
+                    json={"type": "email", "assignee_user_id": api.user_id, "payload": too_many})
+    assert resp.status_code == 422 and "at most 100 recipients" in resp.text  # refused when written, not sent
+    call = add_action(api, case["task"]["id"], type="call", assignee_user_id=api.user_id)
+    api.patch(f"/v1/actions/{call['id']}", json={"status": "completed"})
+    late = api.patch(f"/v1/actions/{call['id']}", json={"due_at": "2026-12-24T09:00:00Z"})
+    assert late.status_code == 409 and api.get(f"/v1/actions/{call['id']}").json()["due_at"] is None
+
+
+def test_A4_assigning_and_closing_a_draft_at_once_tells_no_one_and_a_reassignment_may_restate_the_status(
+        system, api, case):
+    colleague, other = api.user(), api.user()
+    observer = observe(system.infra.amqp_uri, "tasks", "notification_requested")
+    draft = add_action(api, case["task"]["id"], type="generic")
+    assert api.patch(f"/v1/actions/{draft['id']}",
+                     json={"assignee_user_id": colleague.user_id, "status": "skipped"}).status_code == 200
+    working = add_action(api, case["task"]["id"], type="call", assignee_user_id=colleague.user_id)
+    colleague.patch(f"/v1/actions/{working['id']}", json={"status": "in_progress"})
+    moved = api.patch(f"/v1/actions/{working['id']}", json={"assignee_user_id": other.user_id, "status": "in_progress"})
+    assert moved.status_code == 200 and moved.json()["assignee_user_id"] == other.user_id, moved.text
+    told = [b["data"]["subject_ref"]["id"] for b, _ in drain(system.infra.amqp_uri, observer.name, settle_s=1.0)
+            if b["data"]["kind"] == "action_assigned"]
+    assert draft["id"] not in told and told.count(working["id"]) == 2  # colleague, then the other
 
 
 def test_A5_actions_grouped_by_their_trigger_event(api, case):

@@ -79,6 +79,17 @@ def test_B1_email_about_invoice_with_open_task_is_linked_to_it(api):
     received = [e for e in timeline if e["kind"] == "communication_received"]
     assert received and received[0]["subject_id"] == receipt["communication_id"]
 
+    # A5: a user adds to the message's group by naming the message or its timeline entry: one group.
+    ai_ids = sorted(a["id"] for a in groups[receipt["communication_id"]])
+    added = [api.post(f"/v1/tasks/{task['task']['id']}/actions", json={
+        "type": "call", "assignee_user_id": api.user_id, "trigger_event_id": trigger}) for trigger in
+        (receipt["communication_id"], received[0]["id"])]
+    assert [r.status_code for r in added] == [201, 201], [r.text for r in added]
+    grouped = api.get("/v1/actions", params={"trigger_event_id": received[0]["id"]}).json()["items"]
+    assert sorted(a["id"] for a in grouped) == sorted(ai_ids + [r.json()["id"] for r in added])
+    case = api.get(f"/v1/tasks/{task['task']['id']}").json()
+    assert [g["trigger_event_id"] for g in case["action_groups"]] == [receipt["communication_id"]]
+
 
 def test_B1_email_about_new_matter_creates_task_with_title_category_and_suggestions(api):
     customer, email = customer_with_contact(api)
@@ -269,6 +280,25 @@ def test_A1_draft_reply_stored_on_email_action_for_review(api):
     assert again.json()["action"]["id"] == action["id"]
     emails = [a for a in api.get(f"/v1/tasks/{comm['task_id']}").json()["actions"] if a["payload"].get("draft")]
     assert [a["id"] for a in emails] == [action["id"]]
+
+
+def test_A1_a_reply_goes_to_the_latest_emails_bare_address_and_never_onto_a_closed_task(api):
+    customer, email = customer_with_contact(api, phone="+33611223344")
+    receipt = send_email(api, f"Marie Dupont <{email}>", "Copy of invoice INV-78", "Hi, could you send INV-78?")
+    comm = wait_decided(api, receipt["communication_id"])
+    sms = api.post("/v1/inbound/sms", json={"from": "+33611223344", "body": "Any news about INV-78?",
+                                            "received_at": "2026-11-22T10:00:00+00:00", "external_id": uuid.uuid4().hex})
+    assert sms.status_code == 202
+    wait_decided(api, sms.json()["communication_id"])  # the latest message, an SMS: no address to write to
+    drafted = api.post(f"/v1/tasks/{comm['task_id']}/draft-reply")
+    assert drafted.status_code == 201, drafted.text
+    reply = drafted.json()["action"]
+    assert reply["payload"]["to"] == [email] and reply["trigger_event_id"] == receipt["communication_id"]
+    assert api.patch(f"/v1/tasks/{comm['task_id']}", json={"status": "completed"}).status_code == 200
+    closed = api.post(f"/v1/tasks/{comm['task_id']}/draft-reply")
+    assert closed.status_code == 409 and closed.json()["error"]["code"] == "TASK_CLOSED"
+    file = api.get(f"/v1/tasks/{comm['task_id']}").json()
+    assert [a["status"] for a in file["actions"] if a["payload"].get("draft")] == ["skipped"]  # only the first
 
 
 def test_P8_grading_scores_each_criterion_with_feedback(api):

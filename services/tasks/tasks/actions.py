@@ -46,16 +46,19 @@ class ActionEntrypoints:
                       title="An action was assigned to you", body=f"{action['type']}: {title}",
                       subject=notify.action_subject(action, customer_id))
 
-    def _insert_action(self, uow, task: dict, spec: c.ActionCreate) -> dict:
-        """Insert a validated action (by any path: added, or with a manual or a workflow's task); a live
-        one goes on the timeline and its assignee is told."""
-        if spec.trigger_event_id and not repo.timeline_entry_exists(uow, task["customer_id"], spec.trigger_event_id):
+    def _insert_action(self, uow, task: dict, spec: c.ActionCreate, shaped_payload: dict | None = None) -> dict:
+        """Insert a validated action (by any path: added, with a manual or a workflow's task, a drafted
+        reply); a live one goes on the timeline and its assignee is told. ``shaped_payload``: one the
+        service made itself (``domain.ai_action_payload``), in place of the caller's."""
+        trigger = self._trigger_of(uow, spec.trigger_event_id, task["customer_id"]) if spec.trigger_event_id else None
+        if spec.trigger_event_id and trigger is None:
             raise NotFound("no such timeline event for this customer", code="TIMELINE_EVENT_NOT_FOUND")
         action = repo.insert_row(uow, m.actions, {
             "task_id": task["id"], "type": spec.type, "status": domain.initial_action_status(spec.assignee_user_id),
             "assignee_user_id": spec.assignee_user_id, "created_by_user_id": self.caller.user_id,
-            "due_at": spec.due_at, "trigger_event_id": spec.trigger_event_id,
-            "payload": validated_payload(spec.type, spec.payload), "created_at": uow.now, "updated_at": uow.now})
+            "due_at": spec.due_at, "trigger_event_id": trigger,
+            "payload": shaped_payload if shaped_payload is not None else validated_payload(spec.type, spec.payload),
+            "created_at": uow.now, "updated_at": uow.now})
         if action["status"] != "draft":  # drafts stay off the shared timeline until they go live
             self._timeline(uow, task["customer_id"], "action_created", "action", action["id"],
                            f"{spec.type.replace('_', ' ').capitalize()} action added to '{task['title']}'",
@@ -123,6 +126,8 @@ class ActionEntrypoints:
                 except ValidationError as exc:
                     raise ValidationFailed(f"invalid {action['type']} payload", validation_details(exc)) from None
             if "due_at" in fields:
+                if action["status"] in domain.CLOSED_ACTION_STATUSES and cmd.due_at != action["due_at"]:
+                    raise Conflict("a closed action's due date stays", code="ILLEGAL_TRANSITION")
                 updates["due_at"] = cmd.due_at
             if change.completed:
                 updates.update(completed_at=uow.now, completed_by_user_id=self.caller.user_id)
@@ -136,7 +141,8 @@ class ActionEntrypoints:
 
     def _after_action_change(self, uow, task: dict, before: dict, after: dict, change: domain.ActionChange):
         customer_id = task["customer_id"]
-        if change.went_live or (change.assignee_changed and after["status"] != "draft"):
+        # Told of live work only: a draft assigned and skipped (or completed) in one PATCH is nothing to do.
+        if (change.went_live or change.assignee_changed) and after["status"] in domain.LIVE_ACTION_STATUSES:
             self._notify_assignee(uow, after, customer_id, task["title"])
         if domain.never_live(after):  # a draft, or one discarded unseen: off the shared timeline (A4)
             return
@@ -177,6 +183,8 @@ class ActionEntrypoints:
                      cursor: str | None = None) -> dict:
         with self.db.transaction(self.caller) as uow:
             cutoff = domain.due_cutoff(due_before, repo.tenant_settings(uow)["timezone"]) if due_before else None
+            if trigger_event_id:  # a message's group by its timeline entry too (A5)
+                trigger_event_id = self._trigger_of(uow, trigger_event_id) or trigger_event_id
             rows, next_cursor = repo.action_list(
                 uow, viewer=self.caller.user_id, status=status, action_type=type, due_before=cutoff,
                 task_id=task_id, trigger_event_id=trigger_event_id, limit=clamp_limit(limit), cursor=cursor)

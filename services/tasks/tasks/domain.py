@@ -216,7 +216,8 @@ def change_action(current_status: str, current_assignee: str | None, *, requeste
                       else "")
             raise IllegalTransition(status, requested_status, reason)
         status = requested_status
-    elif requested_status is not None and requested_status == current_status and not went_live:
+    elif (requested_status is not None and requested_status == current_status and not went_live
+          and assignee == current_assignee):  # restating the status beside a reassignment is no error
         raise IllegalTransition(current_status, requested_status, f"the action is already {requested_status}")
     return ActionChange(status, assignee, went_live, assignee != current_assignee,
                         status == "completed" and current_status != "completed")
@@ -363,12 +364,17 @@ def ai_action_payload(action_type: str, offered: dict) -> dict:
     if target and text and not own.get(target):
         own[target] = text
     carried = {k: v for k, v in offered.items() if k not in fields}
-    try:
-        return {**carried, **validate_payload(action_type, own)}
-    except ValidationError:  # what the AI offered does not fit: the user starts from its summary
-        fallback = {target: str(offered.get("summary") or action_type)[:500]} if action_type in (
-            "internal_note", "generic", "call") else {}
-        return {**carried, **validate_payload(action_type, fallback)}
+    without_recipients = {k: v for k, v in own.items() if k not in ("to", "cc", "bcc")}
+    fallback = {target: str(offered.get("summary") or action_type)[:500]} if action_type in (
+        "internal_note", "generic", "call") else {}
+    # What does not fit is dropped, the least first: an address the contract refuses (the user adds
+    # one), then the offered text (the user starts from the summary).
+    for attempt in (own, without_recipients, fallback):
+        try:
+            return {**carried, **validate_payload(action_type, attempt)}
+        except ValidationError:
+            continue
+    raise AssertionError("the fallback payload always validates")
 
 
 def check_sendable(action_type: str, payload: dict, sms_to: str | None) -> None:

@@ -13,6 +13,7 @@ A mixin of entrypoints that ``TasksService`` inherits, kept apart from the rest 
 from __future__ import annotations
 
 import logging
+import uuid
 
 from sqlalchemy import Column, DateTime, Text, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -21,7 +22,7 @@ from common.contracts import tasks as c
 from common.contracts.triage import (CommunicationReceived, InboundCommunication, InvoiceSummary,
                                      OpenTaskSummary, SuggestionsRequested, TimelineSummary)
 from common.db import retry_on_key_race
-from common.errors import NotFound
+from common.errors import Conflict, NotFound
 from common.events import receive, reliable_event_handler
 from common.pagination import clamp_limit, decode_cursor, encode_cursor, identifier, moment
 from common.rpc import rpc
@@ -217,6 +218,25 @@ class InboundEntrypoints:
             uow.execute(update(communications).where(communications.c.id == comm["id"]).values(
                 status="decided", task_id=task["id"], decision=stored, decided_at=uow.now))
 
+    # ---- what triggered an action (A5) ----------------------------------------------------------------
+    def _trigger_of(self, uow, trigger_id, customer_id=None):
+        """A5: the id an action group goes by. An incoming message's group is its communication's (as
+        triage files its actions under it), whether a user names the communication or its timeline entry;
+        any other timeline entry is its own. None when neither is this customer's (or this tenant's)."""
+        k, t = communications, m.timeline_entries
+        query = select(k.c.id).where(k.c.id == trigger_id)
+        if customer_id is not None:
+            query = query.where(k.c.customer_id == customer_id)
+        if uow.execute(query).first() is not None:
+            return uuid.UUID(str(trigger_id))
+        query = select(t.c.id, t.c.subject_type, t.c.subject_id).where(t.c.id == trigger_id)
+        if customer_id is not None:
+            query = query.where(t.c.customer_id == customer_id)
+        entry = uow.execute(query).first()
+        if entry is None:
+            return None
+        return entry.subject_id if entry.subject_type == "communication" else entry.id
+
     # ---- AI-suggested first actions of a task made by hand or by a promise (B3) -------------------------
     def _request_suggestions(self, uow, task: dict, origin: str, existing_types: list[str]) -> None:
         """B3: "once created, if AI suggestions are on, the AI suggests actions". Asked with the context
@@ -272,8 +292,10 @@ class InboundEntrypoints:
             task = repo.get_task(uow, task_id)
             if task is None:
                 raise NotFound("task not found", code="TASK_NOT_FOUND")
-            comm = repo._row(uow.execute(select(communications).where(communications.c.task_id == task["id"])
-                                         .order_by(communications.c.received_at.desc()).limit(1)))
+            # A reply is an email, to the task's latest email (an SMS or a call has no address to write to).
+            comm = repo._row(uow.execute(select(communications).where(
+                communications.c.task_id == task["id"], communications.c.channel == "email")
+                .order_by(communications.c.received_at.desc()).limit(1)))
             contact = repo._row(uow.execute(select(m.contacts).where(m.contacts.c.id == comm["contact_id"]))) \
                 if comm and comm["contact_id"] else None
             customer = repo.get_customer(uow, task["customer_id"])
@@ -290,17 +312,19 @@ class InboundEntrypoints:
             replayed, result = uow.begin_request("store_draft_reply")
             if replayed:
                 return result
-            task = repo.get_task(uow, task_id)
+            task = repo.get_task(uow, task_id, lock=True)  # as adding any action: never live on a closed task
             comm = repo._row(uow.execute(select(communications).where(communications.c.id == communication_id)))
             if task is None or comm is None or comm["task_id"] != task["id"]:
                 raise NotFound("task not found", code="TASK_NOT_FOUND")
-            action = repo.insert_row(uow, m.actions, {
-                "task_id": task["id"], "type": "email", "status": "new", "assignee_user_id": task["owner_user_id"],
-                "created_by_user_id": self.caller.user_id, "due_at": None, "trigger_event_id": comm["id"],
-                "payload": {"to": [comm["from_address"]], "subject": draft["subject"], "body": draft["body"],
-                            "draft": True, "review_required": True, "suggested_by": "ai",
-                            "model": draft.get("model"), "fell_back": draft.get("fell_back", False)},
-                "created_at": uow.now, "updated_at": uow.now})
+            if task["status"] not in domain.OPEN_TASK_STATUSES:
+                raise Conflict("the task is closed", code="TASK_CLOSED")
+            sender = rules.reply_address(comm["from_address"])  # "Jane <jane@x>" as a provider sends it
+            action = self._insert_action(uow, task, c.ActionCreate(
+                type="email", assignee_user_id=task["owner_user_id"], trigger_event_id=comm["id"]),
+                shaped_payload=domain.ai_action_payload("email", {
+                    **({"to": [sender]} if sender else {}), "subject": draft["subject"], "body": draft["body"],
+                    "draft": True, "review_required": True, "suggested_by": "ai",
+                    "model": draft.get("model"), "fell_back": draft.get("fell_back", False)}))
             uow.execute(update(m.tasks).where(m.tasks.c.id == task["id"]).values(updated_at=uow.now))
             result = c.ActionView.model_validate(action).model_dump(mode="json")
             uow.finish_request(result)

@@ -50,6 +50,13 @@ def normalise_sender(channel: str, raw: str) -> Sender:
     return Sender("phone", phone) if phone else Sender("unknown", raw)
 
 
+def reply_address(raw: str) -> str | None:
+    """A1: where a reply to an email goes: its sender's bare address ("Jane <jane@x>" as providers send
+    it is jane@x), or None when the sender gave none to write to."""
+    sender = normalise_sender("email", raw)
+    return sender.value if sender.kind == "email" else None
+
+
 def pick_contact(contacts: list[dict]) -> dict | None:
     """Several contacts share the address: the main contact first, then the oldest."""
     if not contacts:

@@ -182,6 +182,15 @@ def require_customer_invoices(uow: UnitOfWork, customer_id, invoice_ids, lock: b
     return customer, invoices
 
 
+def reassign_live_actions(uow: UnitOfWork, task_id, from_user, to_user) -> list[dict]:
+    """A task handed over: its live actions assigned to the previous owner go to the new one."""
+    a = m.actions
+    rows = uow.execute(update(a).where(
+        a.c.task_id == task_id, a.c.assignee_user_id == from_user, a.c.status.in_(("new", "in_progress", "blocked")),
+    ).values(assignee_user_id=to_user, version=a.c.version + 1, updated_at=uow.now).returning(*a.c))
+    return [dict(r) for r in rows.mappings()]
+
+
 def lock_task_of_action(uow: UnitOfWork, action_id) -> dict | None:
     """The action's task, row-locked; None when there is no such action (for this tenant)."""
     t, a = m.tasks, m.actions
@@ -319,11 +328,6 @@ def action_list(uow: UnitOfWork, *, viewer, status=None, action_type=None, due_b
         rows = rows[:limit]
         next_cursor = encode_cursor([rows[-1]["due_key"].isoformat(), str(rows[-1]["id"])])
     return rows, next_cursor
-
-
-def timeline_entry_exists(uow: UnitOfWork, customer_id, entry_id) -> bool:
-    t = m.timeline_entries
-    return uow.execute(select(t.c.id).where(t.c.id == entry_id, t.c.customer_id == customer_id)).first() is not None
 
 
 def _prefixed(table, prefix: str):

@@ -277,9 +277,14 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             if changes:
                 task = repo.update_row(uow, m.tasks, task["id"],
                                        {**{f: new for f, (_, new) in changes.items()}, "updated_at": uow.now})
+                moved = []
+                if "owner_user_id" in changes:  # handed over: the work the owner held goes with the task
+                    moved = repo.reassign_live_actions(uow, task["id"], *changes["owner_user_id"])
+                    for action in moved:
+                        self._notify_assignee(uow, action, task["customer_id"], task["title"])
                 repo.add_timeline(uow, domain.TimelineEntry(
                     task["customer_id"], "task_updated", "task", task["id"], "Task updated", self.caller.user_id,
-                    {"fields": sorted(changes)}))
+                    {"fields": sorted(changes), **({"reassigned_actions": [str(a["id"]) for a in moved]} if moved else {})}))
             if cmd.status and cmd.status != task["status"]:
                 if task["status"] not in domain.OPEN_TASK_STATUSES or cmd.status == "open":
                     raise Conflict(f"a {task['status']} task cannot become {cmd.status}", code="ILLEGAL_TRANSITION")

@@ -344,3 +344,17 @@ def test_A1_editing_an_ai_made_action_keeps_its_origin_and_takes_only_the_types_
     with pytest.raises(ValidationError):
         domain.edited_payload("email", stored, {"suggested_by": "me"})  # not the user's to write
     domain.check_sendable("email", edited, None)  # ready to go
+
+
+def test_A1_an_ai_email_to_an_address_the_contract_refuses_keeps_its_words_and_waits_for_a_recipient():
+    payload = domain.ai_action_payload("email", {"to": ["jane@localhost"], "subject": "Re: F-1", "body": "Hello"})
+    assert (payload.get("to", []), payload["subject"], payload["body"]) == ([], "Re: F-1", "Hello")
+
+
+def test_A3_restating_the_status_beside_a_reassignment_is_a_reassignment_not_an_error():
+    me, other = str(uuid.uuid4()), str(uuid.uuid4())
+    change = domain.change_action("in_progress", me, requested_status="in_progress", requested_assignee=other,
+                                  assign=True)
+    assert (change.status, change.assignee_user_id, change.assignee_changed) == ("in_progress", other, True)
+    with pytest.raises(domain.IllegalTransition):  # alone, it is still "already in_progress"
+        domain.change_action("in_progress", me, requested_status="in_progress")

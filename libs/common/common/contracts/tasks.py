@@ -229,6 +229,9 @@ class TaskCreated(EventData):
 
 # ---- action payloads (A1), one model per type ---------------------------------
 
+MAX_EMAIL_RECIPIENTS = 100  # NotificationRequested.recipients
+
+
 class EmailPayload(Command):
     to: list[EmailStr] = Field(default_factory=list, max_length=50)
     cc: list[EmailStr] = Field(default_factory=list, max_length=50)
@@ -236,6 +239,14 @@ class EmailPayload(Command):
     subject: str = Field("", max_length=998)
     body: str = Field("", max_length=100_000)
     ai_draft: dict[str, Any] | None = Field(None, description="an AI-drafted reply for review: {body, model, ...}")
+
+    @model_validator(mode="after")
+    def _sendable_recipient_count(self):
+        # What the notifications service takes in one message: refused here, when the email is written,
+        # not when it is completed, where the error would name a field the user never sent.
+        if len(self.to) + len(self.cc) + len(self.bcc) > MAX_EMAIL_RECIPIENTS:
+            raise ValueError(f"an email has at most {MAX_EMAIL_RECIPIENTS} recipients (to, cc and bcc together)")
+        return self
 
 
 class SmsPayload(Command):

@@ -1,4 +1,5 @@
 """Promise to pay (C1-C5) with a movable clock, and the ordered, stably paged queue."""
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -367,3 +368,50 @@ def test_C2_a_promise_recorded_while_the_time_zone_changes_waits_and_gets_the_ne
     resp = recording.result()
     assert resp.status_code == 201, resp.text
     assert resp.json()["overdue_at"] == "2099-03-10T10:00:00Z"  # midnight of 11 March at UTC+14
+
+
+def test_C4_a_promise_on_invoices_settled_or_cancelled_by_their_sender_closes_instead_of_going_overdue(
+        system, api):
+    customer = api.customer()
+    base = {"customer_id": customer["id"], "issue_date": "2026-11-01", "due_date": "2026-11-30", "currency": "EUR"}
+    cases = {"paid elsewhere": ({"status": "paid"}, "kept", "completed"),
+             "cancelled": ({"status": "cancelled"}, "cancelled", "cancelled"),
+             "credited to what was paid": ({"amount": "40.00"}, "kept", "completed")}
+    for name, (change, promise_status, task_status) in cases.items():
+        external_id = f"ERP-{uuid.uuid4().hex[:8]}"
+        body = {**base, "number": name, "amount": "100.00"}
+        invoice = api.put(f"/v1/invoices/{external_id}", json=body).json()
+        if name == "credited to what was paid":
+            api.post("/v1/payments", json={"customer_id": customer["id"], "invoice_ids": [invoice["id"]],
+                                           "amount": "40.00", "currency": "EUR", "paid_at": "2026-11-10T09:00:00Z"})
+        task = api.task(customer["id"], [invoice["id"]], title=name)["task"]
+        promise = record(api, task, invoice, days=5, amount="60.00")
+        assert api.put(f"/v1/invoices/{external_id}", json={**body, **change}).status_code == 200
+        file = api.get(f"/v1/tasks/{promise['task_id']}").json()
+        assert (file["promise"]["status"], file["task"]["status"]) == (promise_status, task_status), name
+        pending = system.sql("select kind from tasks.timers where key = %s and done_at is null", (promise["id"],))
+        assert pending == [], name  # no Due Soon, no Overdue left to fire
+
+
+def test_C5_a_promise_tasks_due_date_is_its_promises(api):
+    customer = api.customer()
+    invoice = api.invoice(customer["id"])
+    promise = record(api, api.task(customer["id"], [invoice["id"]])["task"], invoice, days=5, amount="50.00")
+    resp = api.patch(f"/v1/tasks/{promise['task_id']}", json={"due_at": None})
+    assert resp.status_code == 409 and resp.json()["error"]["code"] == "PROMISE_DATE_FIXED"
+    assert api.get(f"/v1/tasks/{promise['task_id']}").json()["task"]["due_at"] == promise["overdue_at"]
+
+
+def test_C2_a_promise_moved_while_the_time_zone_changes_waits_and_gets_the_new_zones_days(system):
+    api = system.api()
+    assert api.put("/v1/settings", json={"timezone": "UTC"}).status_code == 200
+    customer = api.customer()
+    invoice = api.invoice(customer["id"], amount="100.00")
+    promise = record(api, api.task(customer["id"], [invoice["id"]])["task"], invoice, days=5, amount="50.00")
+    with system.holding("update tasks.tenant_settings set timezone = 'Pacific/Kiritimati' where tenant_id = %s",
+                        (api.tenant_id,)):
+        moving = Background(lambda: api.patch(f"/v1/promises/{promise['id']}", json={"promised_date": "2099-03-10"}))
+        system.wait_for_a_lock_wait()
+        assert not moving.done
+    resp = moving.result()
+    assert resp.status_code == 200 and resp.json()["overdue_at"] == "2099-03-10T10:00:00Z", resp.text

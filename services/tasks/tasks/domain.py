@@ -273,6 +273,8 @@ def promise_schedule(promised_date: date, tenant_timezone: str) -> PromiseSchedu
     zone = ZoneInfo(tenant_timezone)
     day_start = datetime.combine(promised_date, time.min, tzinfo=zone)
     day_end = datetime.combine(promised_date + timedelta(days=1), time.min, tzinfo=zone)
+    # On the wall clock: the start of the day before, where the tenant works (23 or 25 elapsed hours
+    # before the promised day when daylight saving changes in between).
     return PromiseSchedule(due_soon_at=day_start - timedelta(hours=24), overdue_at=day_end)
 
 
@@ -305,6 +307,15 @@ def check_promise_amount(amount: Decimal, owed: Decimal) -> None:
 
 def promise_covered(amount: Decimal, received: Decimal) -> bool:
     return received >= amount
+
+
+def promise_outcome_without_payment(invoices: list[dict]) -> str | None:
+    """C4: a promise whose invoices came to owe nothing other than by a payment recorded here: the sender
+    marked them paid (settled elsewhere: kept), cancelled them, or a credit note brought them down to
+    what was paid. None while they still owe something: the promise waits for its payment."""
+    if open_balance(invoices) > 0:
+        return None
+    return "cancelled" if all(i["status"] == "cancelled" for i in invoices) else "kept"
 
 
 def due_cutoff(value: str, tenant_timezone: str) -> datetime:

@@ -114,6 +114,9 @@ class PromiseEntrypoints:
     def update_promise(self, promise_id: str, payload: dict) -> dict:
         cmd = c.PromiseUpdate.model_validate(payload)
         with self.db.transaction(self.caller) as uow:
+            # The zone first, shared (settings before promises): a time-zone change going on now is waited
+            # for, or this move would land on the old zone's days.
+            zone_of_change = repo.tenant_settings(uow, share=True)["timezone"]
             promise = repo.get_promise(uow, promise_id, lock=True)
             if promise is None:
                 raise NotFound("promise not found", code="PROMISE_NOT_FOUND")
@@ -123,7 +126,7 @@ class PromiseEntrypoints:
                 updated = self._close_promise(uow, promise, "cancelled", "cancelled", "Promise cancelled",
                                               self.caller.user_id)
             elif cmd.promised_date is not None and cmd.promised_date != promise["promised_date"]:
-                zone = repo.tenant_settings(uow)["timezone"]
+                zone = zone_of_change
                 domain.check_promise_date(cmd.promised_date, domain.tenant_today(uow.now, zone))
                 schedule = domain.promise_schedule(cmd.promised_date, zone)
                 updated = repo.update_row(uow, m.promises, promise["id"], {
@@ -154,6 +157,17 @@ class PromiseEntrypoints:
             # As any close: the task's open actions are skipped, and a completion is announced.
             self._close_task(uow, task, task_status, actor)
         return updated
+
+    def _settle_promises_of_invoice(self, uow, invoice: dict) -> None:
+        """C4: an invoice changed by its sender (marked paid or cancelled, or credited down to what was
+        paid): a promise on it that can no longer be kept by a payment closes now, kept or cancelled,
+        instead of going overdue for money no one owes."""
+        for promise in repo.open_promises_on_invoice(uow, invoice["id"]):
+            outcome = domain.promise_outcome_without_payment(repo.invoices_by_id(uow, promise["invoice_ids"]))
+            if outcome is not None:
+                summary = ("Promise kept: its invoices were settled" if outcome == "kept"
+                           else "Promise cancelled: its invoices were cancelled")
+                self._close_promise(uow, promise, outcome, "completed" if outcome == "kept" else "cancelled", summary)
 
     def _apply_payment_to_promises(self, uow, customer_id, allocations) -> None:
         """C4: a payment that covers a promise completes it by itself."""

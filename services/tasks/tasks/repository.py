@@ -235,6 +235,19 @@ def open_promise_on_invoices(uow: UnitOfWork, invoice_ids: list) -> dict | None:
                                             p.c.invoice_ids.overlap(list(invoice_ids))).limit(1)))
 
 
+def open_promises_on_invoice(uow: UnitOfWork, invoice_id) -> list[dict]:
+    """The open promises that name this invoice, locked in id order (after the invoice's own lock)."""
+    p = m.promises
+    return [dict(r) for r in uow.execute(select(p).where(
+        p.c.status.in_(("waiting", "overdue")), p.c.invoice_ids.any(invoice_id)).order_by(p.c.id)
+        .with_for_update()).mappings()]
+
+
+def invoices_by_id(uow: UnitOfWork, ids) -> list[dict]:
+    i = m.invoices
+    return [dict(r) for r in uow.execute(select(i).where(i.c.id.in_(list(ids)))).mappings()]
+
+
 def open_promises_of_customer(uow: UnitOfWork, customer_id) -> list[dict]:
     p = m.promises
     # Locked in id order, as a time-zone change locks every waiting promise: two locking the same rows

@@ -140,6 +140,8 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
                 row["customer_id"], "invoice_upserted", "invoice", row["id"], summary, self.caller.user_id,
                 {"changes": {k: [str(v[0]), str(v[1])] for k, v in changes.items()}} if changes else {}))
             uow.publish(c.InvoiceUpserted(invoice=invoice, created=existing is None))
+            if existing is not None and (row["status"] != "open" or "amount" in changes):
+                self._settle_promises_of_invoice(uow, row)
             return {"invoice": invoice, "created": existing is None}
 
     @rpc
@@ -274,6 +276,9 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             task = repo.require_task(uow, task_id, lock=True)
             # Only what really changes is written and goes on the timeline: resending a field's value is no change.
             changes = domain.changed_fields(task, {f: getattr(cmd, f) for f in fields})
+            if promise is not None and "due_at" in changes:  # a promise task is due when its promise is
+                raise Conflict("a promise's task is due on the promised day: move the promise instead",
+                               {"promise_id": str(promise["id"])}, code="PROMISE_DATE_FIXED")
             if changes:
                 task = repo.update_row(uow, m.tasks, task["id"],
                                        {**{f: new for f, (_, new) in changes.items()}, "updated_at": uow.now})

@@ -358,3 +358,20 @@ def test_A3_restating_the_status_beside_a_reassignment_is_a_reassignment_not_an_
     assert (change.status, change.assignee_user_id, change.assignee_changed) == ("in_progress", other, True)
     with pytest.raises(domain.IllegalTransition):  # alone, it is still "already in_progress"
         domain.change_action("in_progress", me, requested_status="in_progress")
+
+
+def _invoice(amount, paid="0", status="open"):
+    return {"amount": D(amount), "amount_paid": D(paid), "status": status}
+
+
+@pytest.mark.parametrize("invoices,expected", [
+    ([_invoice("100")], None),  # still owed: the promise waits for its payment
+    ([_invoice("100", status="disputed")], None),  # disputed is still owed
+    ([_invoice("100", status="paid")], "kept"),  # settled outside this system
+    ([_invoice("100", status="cancelled")], "cancelled"),
+    ([_invoice("100", status="cancelled"), _invoice("50", status="paid")], "kept"),
+    ([_invoice("60", paid="60")], "kept"),  # credited down to what was paid
+    ([_invoice("100", status="cancelled"), _invoice("50")], None),
+])
+def test_C4_a_promise_whose_invoices_owe_nothing_closes_kept_or_cancelled(invoices, expected):
+    assert domain.promise_outcome_without_payment(invoices) == expected

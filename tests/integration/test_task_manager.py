@@ -297,22 +297,42 @@ def test_A4_D5_completing_an_email_sends_it_once_as_the_acting_user_and_shows_de
     assert len(delivered) == 1
 
 
-def test_E2_a_bounce_raises_an_action_for_the_task_owner(system, api, case):
+def test_E2_a_bounce_raises_one_action_per_send_for_the_task_owner_and_a_notice_even_once_closed(system, api, case):
+    recipients = ["gone@customer.example", "left@customer.example", "late@customer.example"]
     action = add_action(api, case["task"]["id"], type="email", assignee_user_id=api.user_id,
-                        payload={"to": ["gone@customer.example"], "subject": "Hello", "body": "..."})
+                        payload={"to": recipients, "subject": "Hello", "body": "..."})
     api.patch(f"/v1/actions/{action['id']}", json={"status": "completed"})
     ref = {"type": "action", "id": action["id"], "customer_id": case["customer"]["id"], "task_id": case["task"]["id"]}
-    publish(system.infra.amqp_uri, "notifications.events", "delivery_status_changed", {
-        "event_id": str(uuid.uuid4()), "event_type": "delivery_status_changed", "producer": "notifications",
-        "tenant_id": api.tenant_id, "occurred_at": "2026-11-22T10:00:00Z", "schema_version": 1,
-        "data": {"notification_id": str(uuid.uuid4()), "idempotency_key": f"action:{action['id']}:send",
-                 "kind": "action_email", "channel": "email", "recipient": "gone@customer.example",
-                 "state": "bounced", "reason": "550 no such user", "occurred_at": "2026-11-22T10:00:00Z",
-                 "subject_ref": ref}}, {"nameko.tenant_id": api.tenant_id})
-    follow_up = wait_for(lambda: [a for a in api.get(f"/v1/tasks/{case['task']['id']}").json()["pending_actions"]
-                                  if a["payload"].get("caused_by_action_id") == action["id"]])
-    assert len(follow_up) == 1 and follow_up[0]["assignee_user_id"] == case["task"]["owner_user_id"]
-    assert "550 no such user" in follow_up[0]["payload"]["description"]
+    notices = observe(system.infra.amqp_uri, "tasks", "notification_requested")
+
+    def bounce(recipient, reason):
+        publish(system.infra.amqp_uri, "notifications.events", "delivery_status_changed", {
+            "event_id": str(uuid.uuid4()), "event_type": "delivery_status_changed", "producer": "notifications",
+            "tenant_id": api.tenant_id, "occurred_at": "2026-11-22T10:00:00Z", "schema_version": 1,
+            "data": {"notification_id": str(uuid.uuid4()), "idempotency_key": f"action:{action['id']}:send",
+                     "kind": "action_email", "channel": "email", "recipient": recipient,
+                     "state": "bounced", "reason": reason, "occurred_at": "2026-11-22T10:00:00Z",
+                     "subject_ref": ref}}, {"nameko.tenant_id": api.tenant_id})
+
+    def follow_ups():
+        return [a for a in api.get(f"/v1/tasks/{case['task']['id']}").json()["actions"]
+                if a["payload"].get("caused_by_action_id") == action["id"]]
+
+    bounce(recipients[0], "550 no such user")
+    wait_for(follow_ups)
+    bounce(recipients[1], "550 mailbox disabled")
+    wait_for(lambda: "left@" in follow_ups()[0]["payload"]["description"])
+    (follow_up,) = follow_ups()  # one action for the failed send, naming both
+    assert follow_up["assignee_user_id"] == case["task"]["owner_user_id"] and follow_up["status"] == "new"
+    assert "550 no such user" in follow_up["payload"]["description"]
+
+    assert api.patch(f"/v1/tasks/{case['task']['id']}", json={"status": "completed"}).status_code == 200
+    bounce(recipients[2], "550 over quota")
+    told = drain(system.infra.amqp_uri, notices.name,
+                 until=lambda m: sum(b["data"]["kind"] == "task_raised" for b, _ in m) >= 3)
+    bodies = [b["data"]["content"]["body_text"] for b, _ in told if b["data"]["kind"] == "task_raised"]
+    assert len(bodies) == 3 and "late@customer.example" in bodies[-1] and "(task completed)" in bodies[-1]
+    assert len(follow_ups()) == 1  # none added to the closed task
 
 
 def test_concurrent_changes_end_in_one_valid_state_and_one_409(api, case):

@@ -203,7 +203,10 @@ class ActionEntrypoints:
         with self.db.transaction(self.caller) as uow:
             if not uow.first_delivery("tasks.on_delivery_status_changed", str(envelope.event_id)):
                 return
-            action = repo.get_action(uow, ref.id)
+            # The task's lock first (task before action): a close at the same time either sees the
+            # follow-up raised here, and skips it, or has committed, and none is raised.
+            task = repo.lock_task_of_action(uow, ref.id)
+            action = repo.get_action(uow, ref.id) if task is not None else None
             if action is None:
                 return
             inserted = uow.execute(pg_insert(m.action_deliveries).values(
@@ -213,23 +216,36 @@ class ActionEntrypoints:
             ).on_conflict_do_nothing().returning(m.action_deliveries.c.id)).first()
             if inserted is None:  # the same state of the same recipient, reported twice
                 return
-            task = repo.get_task(uow, action["task_id"])
             repo.add_timeline(uow, domain.TimelineEntry(
                 task["customer_id"], "delivery_status", "action", action["id"],
                 f"{data.channel.capitalize()} to {data.recipient}: {data.state}", None,
                 {"state": data.state, "recipient": data.recipient, "reason": data.reason}), data.occurred_at)
-            if domain.needs_follow_up(data.state) and task["status"] in domain.OPEN_TASK_STATUSES:
+            if domain.needs_follow_up(data.state):
                 self._raise_bounce_action(uow, task, action, data)
 
     def _raise_bounce_action(self, uow, task: dict, action: dict, data) -> None:
-        """A bounce that acts: the task's owner gets an action to fix the address and resend."""
-        description = (f"The {data.channel} to {data.recipient} {data.state}"
-                       f"{': ' + data.reason if data.reason else ''}. Check the address and send again.")
-        follow_up = repo.insert_row(uow, m.actions, {
-            "task_id": task["id"], "type": "generic", "status": "new", "assignee_user_id": task["owner_user_id"],
-            "created_by_user_id": None, "due_at": None, "trigger_event_id": None,
-            "payload": {"description": description, "caused_by_action_id": str(action["id"])},
-            "created_at": uow.now, "updated_at": uow.now})
+        """A bounce that acts: the task's owner gets one action per failed send to fix the addresses and
+        send again (a recipient failing later adds to it), and a notice. On a closed task (a workflow's
+        closes as its email is completed) the notice still goes: no one else would hear of it."""
+        line = (f"The {data.channel} to {data.recipient} {data.state}"
+                f"{': ' + data.reason if data.reason else ''}.")
+        subject = notify.action_subject(action, task["customer_id"])
+        if task["status"] in domain.OPEN_TASK_STATUSES:
+            follow_up = repo.live_follow_up_of(uow, task["id"], action["id"])
+            if follow_up is None:
+                follow_up = repo.insert_row(uow, m.actions, {
+                    "task_id": task["id"], "type": "generic", "status": "new", "assignee_user_id": task["owner_user_id"],
+                    "created_by_user_id": None, "due_at": None, "trigger_event_id": None,
+                    "payload": {"description": f"{line} Check the address and send again.",
+                                "caused_by_action_id": str(action["id"])},
+                    "created_at": uow.now, "updated_at": uow.now})
+            else:
+                described = follow_up["payload"]["description"]
+                follow_up = repo.update_row(uow, m.actions, follow_up["id"], {
+                    "payload": {**follow_up["payload"], "description": f"{line} {described}"[:20_000]},
+                    "version": follow_up["version"] + 1, "updated_at": uow.now})
+            subject = notify.action_subject(follow_up, task["customer_id"])
         notify.in_app(uow, kind="task_raised", user_id=task["owner_user_id"],
                       key=f"action:{action['id']}:{data.state}:{data.recipient}", title="A message did not arrive",
-                      body=description, subject=notify.action_subject(follow_up, task["customer_id"]))
+                      body=line if task["status"] in domain.OPEN_TASK_STATUSES else f"{line} (task {task['status']})",
+                      subject=subject)

@@ -191,6 +191,14 @@ def reassign_live_actions(uow: UnitOfWork, task_id, from_user, to_user) -> list[
     return [dict(r) for r in rows.mappings()]
 
 
+def live_follow_up_of(uow: UnitOfWork, task_id, action_id) -> dict | None:
+    """The live action raised for a failed send of this action, if any (locked)."""
+    a = m.actions
+    return _row(uow.execute(select(a).where(
+        a.c.task_id == task_id, a.c.type == "generic", a.c.status.in_(("new", "in_progress", "blocked")),
+        a.c.payload["caused_by_action_id"].astext == str(action_id)).limit(1).with_for_update()))
+
+
 def lock_task_of_action(uow: UnitOfWork, action_id) -> dict | None:
     """The action's task, row-locked; None when there is no such action (for this tenant)."""
     t, a = m.tasks, m.actions

@@ -173,9 +173,8 @@ class ActionEntrypoints:
         self._maybe_finish_workflow_task(uow, task)
 
     def _main_phone(self, uow, customer_id) -> str | None:
-        contacts = repo.contacts_of(uow, customer_id)
-        main = [x for x in contacts if x["is_main"] and x["phone"]]
-        return main[0]["phone"] if main else None
+        main = repo.main_contact(uow, customer_id)
+        return main["phone"] if main else None
 
     @rpc
     def list_actions(self, status: str | None = None, type: str | None = None, due_before: str | None = None,
@@ -230,7 +229,8 @@ class ActionEntrypoints:
         line = (f"The {data.channel} to {data.recipient} {data.state}"
                 f"{': ' + data.reason if data.reason else ''}.")
         subject = notify.action_subject(action, task["customer_id"])
-        if task["status"] in domain.OPEN_TASK_STATUSES:
+        task_open = task["status"] in domain.OPEN_TASK_STATUSES
+        if task_open:
             follow_up = repo.live_follow_up_of(uow, task["id"], action["id"])
             if follow_up is None:
                 follow_up = repo.insert_row(uow, m.actions, {
@@ -247,5 +247,5 @@ class ActionEntrypoints:
             subject = notify.action_subject(follow_up, task["customer_id"])
         notify.in_app(uow, kind="task_raised", user_id=task["owner_user_id"],
                       key=f"action:{action['id']}:{data.state}:{data.recipient}", title="A message did not arrive",
-                      body=line if task["status"] in domain.OPEN_TASK_STATUSES else f"{line} (task {task['status']})",
+                      body=line if task_open else f"{line} (task {task['status']})",
                       subject=subject)

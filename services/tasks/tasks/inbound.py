@@ -245,8 +245,7 @@ class InboundEntrypoints:
         if not settings["ai_suggestions"]:  # B5
             return
         customer = repo.get_customer(uow, task["customer_id"])
-        i = m.invoices
-        invoices = _rows(uow.execute(select(i).where(i.c.id.in_(task["invoice_ids"])))) if task["invoice_ids"] else []
+        invoices = repo.invoices_by_ids(uow, task["invoice_ids"])
         uow.publish(SuggestionsRequested(
             task_id=task["id"], customer_id=customer["id"], customer_name=customer["name"], origin=origin,
             title=task["title"], category=task["category"],
@@ -270,8 +269,8 @@ class InboundEntrypoints:
                     or not repo.tenant_settings(uow)["ai_suggestions"]):
                 return
             # An email suggested for the customer goes to its main contact unless the user changes it.
-            main_email = next((x["email"] for x in repo.contacts_of(uow, task["customer_id"])
-                               if x["is_main"] and x["email"]), None)
+            main = repo.main_contact(uow, task["customer_id"])
+            main_email = main["email"] if main else None
             added = [repo.insert_row(uow, m.actions, {
                 "task_id": task["id"], "type": s.type, "status": "new", "assignee_user_id": task["owner_user_id"],
                 "created_by_user_id": None, "due_at": None, "trigger_event_id": None,

@@ -116,7 +116,7 @@ class PromiseEntrypoints:
         with self.db.transaction(self.caller) as uow:
             # The zone first, shared (settings before promises): a time-zone change going on now is waited
             # for, or this move would land on the old zone's days.
-            zone_of_change = repo.tenant_settings(uow, share=True)["timezone"]
+            zone = repo.tenant_settings(uow, share=True)["timezone"]
             promise = repo.get_promise(uow, promise_id, lock=True)
             if promise is None:
                 raise NotFound("promise not found", code="PROMISE_NOT_FOUND")
@@ -126,7 +126,6 @@ class PromiseEntrypoints:
                 updated = self._close_promise(uow, promise, "cancelled", "cancelled", "Promise cancelled",
                                               self.caller.user_id)
             elif cmd.promised_date is not None and cmd.promised_date != promise["promised_date"]:
-                zone = zone_of_change
                 domain.check_promise_date(cmd.promised_date, domain.tenant_today(uow.now, zone))
                 schedule = domain.promise_schedule(cmd.promised_date, zone)
                 updated = repo.update_row(uow, m.promises, promise["id"], {
@@ -163,7 +162,7 @@ class PromiseEntrypoints:
         paid): a promise on it that can no longer be kept by a payment closes now, kept or cancelled,
         instead of going overdue for money no one owes."""
         for promise in repo.open_promises_on_invoice(uow, invoice["id"]):
-            outcome = domain.promise_outcome_without_payment(repo.invoices_by_id(uow, promise["invoice_ids"]))
+            outcome = domain.promise_outcome_without_payment(repo.invoices_by_ids(uow, promise["invoice_ids"]))
             if outcome is not None:
                 summary = ("Promise kept: its invoices were settled" if outcome == "kept"
                            else "Promise cancelled: its invoices were cancelled")

@@ -48,6 +48,12 @@ def update_row(uow: UnitOfWork, table, row_id, values: dict) -> dict:
     return _row(uow.execute(update(table).where(table.c.id == row_id).values(**values).returning(table)))
 
 
+def main_contact(uow: UnitOfWork, customer_id) -> dict | None:
+    """The customer's main contact (at most one: contacts_one_main), where an action naming no
+    recipient of its own goes."""
+    return _row(uow.execute(select(m.contacts).where(m.contacts.c.customer_id == customer_id, m.contacts.c.is_main)))
+
+
 def contacts_of(uow: UnitOfWork, customer_id) -> list[dict]:
     rows = uow.execute(select(m.contacts).where(m.contacts.c.customer_id == customer_id)
                        .order_by(m.contacts.c.created_at))
@@ -249,11 +255,6 @@ def open_promises_on_invoice(uow: UnitOfWork, invoice_id) -> list[dict]:
     return [dict(r) for r in uow.execute(select(p).where(
         p.c.status.in_(("waiting", "overdue")), p.c.invoice_ids.any(invoice_id)).order_by(p.c.id)
         .with_for_update()).mappings()]
-
-
-def invoices_by_id(uow: UnitOfWork, ids) -> list[dict]:
-    i = m.invoices
-    return [dict(r) for r in uow.execute(select(i).where(i.c.id.in_(list(ids)))).mappings()]
 
 
 def open_promises_of_customer(uow: UnitOfWork, customer_id) -> list[dict]:

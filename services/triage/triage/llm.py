@@ -64,6 +64,15 @@ class GradeOut(BaseModel):
     criteria: list[CriterionGrade] = Field(min_length=1, max_length=50)
 
 
+def _invoices(invoices) -> list[dict]:
+    return [{"number": i.number, "amount": str(i.amount), "currency": i.currency,
+             "due_date": i.due_date.isoformat(), "status": i.status} for i in invoices]
+
+
+def _timeline(entries) -> list[dict]:
+    return [{"kind": e.kind, "at": e.occurred_at.isoformat(), "summary": e.summary} for e in entries[:10]]
+
+
 def triage_request(message: CommunicationReceived) -> str:
     """The user turn: the message and its context as one JSON document."""
     return json.dumps({
@@ -74,10 +83,8 @@ def triage_request(message: CommunicationReceived) -> str:
                         "invoice_numbers": t.invoice_numbers,
                         "last_activity_at": t.last_activity_at.isoformat() if t.last_activity_at else None}
                        for t in message.open_tasks],
-        "invoices": [{"number": i.number, "amount": str(i.amount), "currency": i.currency,
-                      "due_date": i.due_date.isoformat(), "status": i.status} for i in message.invoices],
-        "recent_timeline": [{"kind": e.kind, "at": e.occurred_at.isoformat(), "summary": e.summary}
-                            for e in message.recent_timeline[:10]],
+        "invoices": _invoices(message.invoices),
+        "recent_timeline": _timeline(message.recent_timeline),
     }, ensure_ascii=False)
 
 
@@ -85,10 +92,8 @@ def suggest_request(request: SuggestionsRequested) -> str:
     return json.dumps({
         "task": {"title": request.title, "category": request.category, "origin": request.origin},
         "today": request.today.isoformat(), "customer": {"name": request.customer_name},
-        "invoices": [{"number": i.number, "amount": str(i.amount), "currency": i.currency,
-                      "due_date": i.due_date.isoformat(), "status": i.status} for i in request.invoices[:50]],
-        "recent_timeline": [{"kind": e.kind, "at": e.occurred_at.isoformat(), "summary": e.summary}
-                            for e in request.recent_timeline[:10]],
+        "invoices": _invoices(request.invoices[:50]),
+        "recent_timeline": _timeline(request.recent_timeline),
         "existing_actions": request.existing_actions,
     }, ensure_ascii=False)
 

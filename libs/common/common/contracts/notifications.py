@@ -23,6 +23,7 @@ NotificationKind = Literal[
 InAppKind = Literal["action_assigned", "task_raised", "promise_due_soon", "promise_overdue",
                     "client_task_active", "workflow_step_waiting"]
 IN_APP_KINDS: tuple[str, ...] = get_args(InAppKind)
+MAX_RECIPIENTS = 100  # of one message (an email's To, Cc and Bcc together)
 # An action's own send: only these kinds' delivery states are the action's (E2).
 ACTION_SEND_KINDS = ("action_email", "action_sms", "action_letter")
 
@@ -93,7 +94,7 @@ class NotificationRequested(Contract):
     idempotency_key: str = Field(min_length=1, max_length=200, description="unique per tenant; a repeat sends nothing")
     kind: NotificationKind
     channel: Channel
-    recipients: list[Recipient] = Field(min_length=1, max_length=100)
+    recipients: list[Recipient] = Field(min_length=1, max_length=MAX_RECIPIENTS)
     sender: Sender | None = None
     template: str | None = None
     variables: dict[str, Any] = Field(default_factory=dict)

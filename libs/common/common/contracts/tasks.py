@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from common.contracts.envelope import event
+from common.contracts.notifications import MAX_RECIPIENTS
 from common.contracts.types import (Currency, Day, ExternalId, Moment, Money, Name, PositiveMoney, TimeZone,
                                     UniqueIds)
 
@@ -229,9 +230,6 @@ class TaskCreated(EventData):
 
 # ---- action payloads (A1), one model per type ---------------------------------
 
-MAX_EMAIL_RECIPIENTS = 100  # NotificationRequested.recipients
-
-
 class EmailPayload(Command):
     to: list[EmailStr] = Field(default_factory=list, max_length=50)
     cc: list[EmailStr] = Field(default_factory=list, max_length=50)
@@ -244,8 +242,8 @@ class EmailPayload(Command):
     def _sendable_recipient_count(self):
         # What the notifications service takes in one message: refused here, when the email is written,
         # not when it is completed, where the error would name a field the user never sent.
-        if len(self.to) + len(self.cc) + len(self.bcc) > MAX_EMAIL_RECIPIENTS:
-            raise ValueError(f"an email has at most {MAX_EMAIL_RECIPIENTS} recipients (to, cc and bcc together)")
+        if len(self.to) + len(self.cc) + len(self.bcc) > MAX_RECIPIENTS:
+            raise ValueError(f"an email has at most {MAX_RECIPIENTS} recipients (to, cc and bcc together)")
         return self
 
 

@@ -307,7 +307,7 @@ def test_A6_a_closing_task_closes_what_it_still_holds_open_drafts_included():
     assert [a["status"] for a in domain.left_open(actions)] == ["draft", "new", "in_progress", "blocked"]
 
 
-def test_a_rows_updated_at_never_goes_back_when_an_earlier_transaction_commits_later():
+def test_A7_a_rows_updated_at_never_goes_back_when_an_earlier_transaction_commits_later():
     from datetime import datetime, timedelta, timezone
     now = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
     assert domain.changed_at(now, now - timedelta(seconds=5)) == now

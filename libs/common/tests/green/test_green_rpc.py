@@ -96,7 +96,7 @@ class CountingService:
         return len(CountingService.calls)
 
 
-def test_a_request_whose_reply_cannot_be_sent_is_acked_not_left_to_run_again(make_container, infra, monkeypatch):
+def test_X1_a_request_whose_reply_cannot_be_sent_is_acked_not_left_to_run_again(make_container, infra, monkeypatch):
     """A stale reply link (the broker restarted) must not leave the request unacked: it would hold one of
     the consumer's prefetch slots for good, and run a second time once the connection resets."""
     import subprocess

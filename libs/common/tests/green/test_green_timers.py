@@ -89,7 +89,7 @@ def test_finished_timers_are_purged_after_retention_but_dead_ones_are_kept(make_
     assert sorted(r[0] for r in sql("select key from probe.timers")) == ["dead", "pending", "recent"]
 
 
-def test_a_timer_moved_while_a_replica_runs_it_is_taken_over_and_fires_at_its_new_time(infra, sql):
+def test_C2_a_timer_moved_while_a_replica_runs_it_is_taken_over_and_fires_at_its_new_time(infra, sql):
     """A promise moved (a new tenant time zone) while its timer's handler runs on the old time: the
     handler must find its timer taken over at completion and roll back, or the alert fires early."""
     from sqlalchemy import create_engine

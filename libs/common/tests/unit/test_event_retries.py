@@ -65,11 +65,11 @@ def wrapped(db_error):
     (ValidationFailed("bad payload"), False),
     (KeyError("invoice"), False),
 ])
-def test_what_counts_as_an_outage_not_a_bad_message(exc, transient):
+def test_X1_what_counts_as_an_outage_not_a_bad_message(exc, transient):
     assert is_transient(exc) is transient
 
 
-def test_a_bad_message_is_retried_with_backoff_then_dead_lettered_with_its_error():
+def test_X1_a_bad_message_is_retried_with_backoff_then_dead_lettered_with_its_error():
     r = router(max_attempts=3)
     first = fail(r, KeyError("invoice"))
     second = fail(r, KeyError("invoice"), first[1])
@@ -78,7 +78,7 @@ def test_a_bad_message_is_retried_with_backoff_then_dead_lettered_with_its_error
     assert last[0] == "evt-q.dlq" and last[1]["x-attempts"] == 3 and "KeyError" in last[1]["x-error"]
 
 
-def test_an_outage_however_long_never_dead_letters_and_leaves_the_attempts_for_real_failures():
+def test_X1_an_outage_however_long_never_dead_letters_and_leaves_the_attempts_for_real_failures():
     r = router(max_attempts=3)
     headers = {"x-attempts": 1}
     for _ in range(20):

@@ -4,6 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from .broker import wait_for
+
 
 def _tasks_created(api, customer_id) -> int:
     return sum(1 for e in api.timeline(customer_id) if e["kind"] == "task_created")
@@ -105,3 +107,24 @@ def test_X2_after_a_503_the_same_key_retries_the_same_request_and_refuses_anothe
     retried = api.post("/v1/payments", headers=key, json=body)
     assert retried.status_code == 201, retried.text
     assert api.get(f"/v1/invoices/{invoice['external_id']}").json()["amount_paid"] == "100.00"
+
+
+def test_X2_expired_keys_are_deleted_and_a_late_retry_of_the_same_request_still_pays_once(fresh_stack):
+    system = fresh_stack(start=("tasks", "gateway"), env={"IDEMPOTENCY_PURGE_INTERVAL_S": "0.3"})
+    api = system.api()
+    customer = api.customer()
+    invoice = api.invoice(customer["id"], amount="500.00")
+    body = {"customer_id": customer["id"], "invoice_ids": [invoice["id"]], "amount": "100.00", "currency": "EUR",
+            "paid_at": "2026-11-10T09:00:00Z"}
+    first = api.post("/v1/payments", headers={"Idempotency-Key": "old-key"}, json=body)
+    fresh = api.post("/v1/payments", headers={"Idempotency-Key": "fresh-key"}, json={**body, "amount": "50.00"})
+    assert first.status_code == fresh.status_code == 201
+    system.sql("update gateway.idempotency_records set created_at = created_at - interval '25 hours'"
+               " where key = 'old-key' returning key")
+
+    wait_for(lambda: not system.sql("select 1 from gateway.idempotency_records where key = 'old-key'"))
+    assert [r[0] for r in system.sql("select key from gateway.idempotency_records")] == ["fresh-key"]
+    # The gateway forgot the key; the tasks service, which keeps applied keys for 30 days, did not.
+    again = api.post("/v1/payments", headers={"Idempotency-Key": "old-key"}, json=body)
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert api.get(f"/v1/invoices/{invoice['external_id']}").json()["amount_paid"] == "150.00"

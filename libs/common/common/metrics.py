@@ -11,6 +11,8 @@ HANDLER_LATENCY = Histogram(
 OUTBOX_BACKLOG = Gauge("followup_outbox_backlog", "Unpublished outbox rows", ["service"])
 OUTBOX_OLDEST_AGE = Gauge("followup_outbox_oldest_age_seconds", "Age of the oldest unpublished row", ["service"])
 OUTBOX_PUBLISHED = Counter("followup_outbox_published_total", "Outbox rows published", ["service"])
+INBOX_PURGED = Counter("followup_inbox_purged_total", "Inbox rows (applied messages, idempotency keys) purged "
+                       "after the retention", ["service"])
 TIMER_LAG = Gauge("followup_timer_lag_seconds", "now minus the oldest due, unfinished timer", ["service"])
 TIMERS_FIRED = Counter("followup_timers_fired_total", "Timers handled", ["service", "kind", "outcome"])
 GROUP_COMMIT_SIZE = Histogram(

@@ -30,6 +30,14 @@ BACKLOG = text(
     "select count(*), extract(epoch from now() - min(created_at)) from outbox where published_at is null"
 )
 PURGE = text("delete from outbox where published_at < now() - make_interval(secs => :secs)")
+# In batches, each its own transaction, replicas skipping each other's rows: the first purge after an
+# upgrade may face every row the inbox ever recorded.
+PURGE_INBOX = text(
+    "delete from inbox where ctid = any(array(select ctid from inbox"
+    " where processed_at < now() - make_interval(secs => :secs) limit :n for update skip locked))"
+)
+INBOX_PURGE_BATCH = 5000
+INBOX_PURGE_MAX_BATCHES = 20  # per pass (a minute apart): a backlog goes in steps, never one long delete
 
 
 class BrokerLink:
@@ -135,12 +143,13 @@ class _ConfirmedChannel:
 
 class OutboxRelay:
     def __init__(self, engine: Engine, amqp_uri: str, service_name: str, batch_size: int = 200,
-                 retention_s: int = 3600):
+                 retention_s: int = 3600, inbox_retention_s: float = 30 * 86400):
         self.engine = engine
         self.publisher = ConfirmingPublisher(amqp_uri)
         self.service_name = service_name
         self.batch_size = batch_size
         self.retention_s = retention_s
+        self.inbox_retention_s = inbox_retention_s
         self._last_housekeeping = 0.0
         self._last_purge = 0.0
         self._exchange_declared = False
@@ -168,11 +177,30 @@ class OutboxRelay:
         self._last_housekeeping = now
         with self.engine.begin() as conn:
             count, age = conn.execute(BACKLOG).one()
-            if now - self._last_purge > 60:
+            purge = now - self._last_purge > 60
+            if purge:
                 self._last_purge = now
                 conn.execute(PURGE, {"secs": self.retention_s})
         metrics.OUTBOX_BACKLOG.labels(self.service_name).set(count)
         metrics.OUTBOX_OLDEST_AGE.labels(self.service_name).set(float(age or 0))
+        if purge:
+            self.purge_inbox()
+
+    def purge_inbox(self) -> int:
+        """Forget applied messages and idempotency keys older than the retention (``INBOX_RETENTION_DAYS``).
+        Duplicates come within minutes (a relay republishing after a crash, a retry's backoff) and the
+        gateway keeps a key for a day, so the retention only bounds how late a dead letter may be
+        replayed and still be recognised as applied."""
+        purged = 0
+        for _ in range(INBOX_PURGE_MAX_BATCHES):
+            with self.engine.begin() as conn:
+                n = conn.execute(PURGE_INBOX, {"secs": self.inbox_retention_s, "n": INBOX_PURGE_BATCH}).rowcount
+            purged += n
+            if n < INBOX_PURGE_BATCH:
+                break
+        if purged:
+            metrics.INBOX_PURGED.labels(self.service_name).inc(purged)
+        return purged
 
     def run_until_drained(self) -> int:
         total = 0

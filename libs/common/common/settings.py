@@ -55,6 +55,9 @@ class ServiceSettings(CommonSettings):
     outbox_batch_size: int = Field(200, ge=1)
     # Test hook: a relay that is off leaves committed events in the outbox (crash-window tests).
     outbox_relay_enabled: bool = True
+    # Applied event ids and idempotency keys are kept this long: a dead letter replayed later than this
+    # would be taken for new.
+    inbox_retention_days: float = Field(30.0, gt=0)
     timer_poll_interval_s: float = Field(1.0, gt=0)
     timer_batch_size: int = Field(100, ge=1)
     # How long a claimed timer stays with its replica: a replica that died releases its rows after this.

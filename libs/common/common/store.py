@@ -36,7 +36,8 @@ class ServiceStore(SharedExtension):
         engine = make_engine(settings.database_url, schema=settings.service_name,
                              pool_size=settings.db_pool_size or settings.max_workers + 4)
         self.database = Database(engine, settings.service_name, clock=self.clock)
-        self.relay = OutboxRelay(engine, settings.amqp_uri, settings.service_name, settings.outbox_batch_size)
+        self.relay = OutboxRelay(engine, settings.amqp_uri, settings.service_name, settings.outbox_batch_size,
+                                 inbox_retention_s=settings.inbox_retention_days * 86400)
         self._wake = threading.Event()
         self.database.on_commit = self._wake.set
         self._running = False

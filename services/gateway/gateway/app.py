@@ -1,6 +1,8 @@
 """The gateway application: ``create_app(settings)``."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from contextlib import asynccontextmanager
 
@@ -15,6 +17,7 @@ from common.errors import AppError, is_nul_refusal, nul_character
 from common.gc_tuning import tune_gc
 from gateway.auth import Authenticator
 from gateway.db import GatewayDatabase
+from gateway.idempotency import purge_loop
 from gateway.middleware import GatewayMiddleware
 from gateway.ratelimit import TokenBuckets
 from gateway.responses import JSONResponse, error_response
@@ -41,8 +44,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def lifespan(app: FastAPI):
         await db.open()
         await rpc.start()
+        purging = asyncio.create_task(
+            purge_loop(db, settings.idempotency_ttl_s, settings.idempotency_purge_interval_s))
         tune_gc()
         yield
+        purging.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purging
         await rpc.close()
         await db.close()
 

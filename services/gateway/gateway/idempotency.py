@@ -11,7 +11,9 @@ same key for another request is another request there as well.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable
 
@@ -20,7 +22,10 @@ from starlette.requests import Request
 
 from common.errors import AppError, Conflict, ValidationFailed, status_for
 
+log = logging.getLogger(__name__)
+
 LOCK_S = 60
+PURGE_BATCH = 5000
 Handler = Callable[[str | None], Awaitable[tuple[int, object]]]
 
 
@@ -107,3 +112,29 @@ async def _release(db, tenant_id: str, key: str) -> None:
                                " and key = %s and state = 'in_progress'", (tenant_id, key))
     except AppError:
         pass  # the database is down; the lock expires by itself
+
+
+async def purge_expired(db, ttl_s: int) -> int:
+    """Delete the records past their TTL, in batches (each its own transaction). An expired record only
+    ever served to be taken over by its key's next request, which now finds none and inserts one."""
+    purged = 0
+    while True:
+        async with db.transaction() as conn:
+            row = await (await conn.execute("select purge_idempotency_records(%s, %s) as purged",
+                                            (ttl_s, PURGE_BATCH))).fetchone()
+        purged += row["purged"]
+        if row["purged"] < PURGE_BATCH:
+            return purged
+
+
+async def purge_loop(db, ttl_s: int, interval_s: float) -> None:
+    """Every gateway replica purges now and then; they skip each other's rows."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            purged = await purge_expired(db, ttl_s)
+        except Exception as exc:  # the database away or slow: the next round catches up
+            log.warning("idempotency purge failed", extra={"error": repr(exc)})
+            continue
+        if purged:
+            log.info("expired idempotency records purged", extra={"purged": purged})

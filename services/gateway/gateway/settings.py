@@ -15,7 +15,9 @@ class GatewaySettings(CommonSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024)
     rate_limit_per_second: float = Field(200.0, gt=0)
     rate_limit_burst: int = Field(400, ge=1)
-    idempotency_ttl_s: int = 24 * 3600
+    idempotency_ttl_s: int = Field(24 * 3600, ge=1)
+    # How often expired idempotency records are deleted (each replica; they skip each other's rows).
+    idempotency_purge_interval_s: float = Field(600.0, gt=0)
     auth_cache_ttl_s: float = Field(30.0, ge=0)
     db_pool_size: int = Field(20, ge=1)
 

@@ -175,3 +175,19 @@ def test_X1_a_commit_wakes_the_relay_however_long_its_idle_wait_has_grown(make_c
     while sql("select count(*) from probe.outbox where published_at is null")[0][0]:
         assert time.monotonic() - committed < 1.0, "the commit did not wake the relay; it waited for its poll"
         eventlet.sleep(0.02)
+
+
+def test_X1_applied_messages_and_idempotency_keys_are_forgotten_after_the_retention_and_not_before(make_container, sql):
+    sql("delete from probe.inbox")
+    sql("insert into probe.inbox (consumer, message_id, tenant_id, processed_at)"
+        " select 'on_probe', 'old-' || g, %s, now() - interval '31 days' from generate_series(1, 12000) g", (TENANT,))
+    sql("insert into probe.inbox (consumer, message_id, tenant_id, result, processed_at) values"
+        " ('on_probe', 'recent', %s, null, now() - interval '29 days'),"
+        " ('rpc:create_probe', 'key:fingerprint', %s, '{\"id\": 1}', now() - interval '1 day')", (TENANT, TENANT))
+    container = make_container(OutboxProbe, inbox_retention_days=30)
+    container.start()  # the relay's first pass purges (then once a minute), in batches of 5,000
+    deadline = time.monotonic() + 10
+    while sql("select count(*) from probe.inbox where message_id like 'old-%%'")[0][0]:
+        assert time.monotonic() < deadline, "rows past the retention were not purged"
+        eventlet.sleep(0.05)
+    assert sorted(r[0] for r in sql("select message_id from probe.inbox")) == ["key:fingerprint", "recent"]

@@ -1,4 +1,7 @@
 """X3: another tenant's objects answer 404 to every read and write, and nothing changes."""
+import json
+
+import httpx
 
 
 def test_X3_other_tenant_gets_404_on_every_read_and_write(system):
@@ -40,3 +43,17 @@ def test_X3_assigning_another_tenants_user_is_refused(system):
     a, b = system.api(), system.api()
     resp = b.post("/v1/customers", json={"name": "C", "owner_user_id": a.user_id})
     assert resp.status_code == 422 and resp.json()["error"]["code"] == "UNKNOWN_USER"
+
+
+def test_X3_unsigned_webhooks_naming_a_tenant_do_not_spend_its_rate_limit(fresh_stack):
+    """A tenant's id is no secret (it is in every email it sends): requests that fail the webhook
+    signature must not use up the tenant's own API budget."""
+    system = fresh_stack(start=("tasks", "gateway"), env={"RATE_LIMIT_PER_SECOND": "0.01", "RATE_LIMIT_BURST": "5"})
+    api = system.api()
+    raw = json.dumps({"from": "x@y.example", "body": "x", "received_at": "2026-11-22T09:00:00Z",
+                      "external_id": "e1"}).encode()
+    for _ in range(8):
+        forged = httpx.post(f"{system.base_url}/v1/inbound/email?tenant={api.tenant_id}", content=raw,
+                            headers={"Content-Type": "application/json", "X-Followup-Signature": "sha256=00"})
+        assert forged.status_code == 401
+    assert api.get("/v1/settings").status_code == 200

@@ -158,7 +158,8 @@ async def _identify(request: Request, tenant: uuid.UUID | None):
         return identity, identity.tenant_id
     if tenant is None:
         raise Unauthenticated("send an API key, or ?tenant=<id> with a webhook signature")
-    state.rate_limits.take(str(tenant))
+    # A webhook's tenant is charged once its signature holds (``inbound``): the id is no secret (it is in
+    # every email the tenant sends), and unsigned requests must not spend the tenant's own API budget.
     return None, str(tenant)
 
 
@@ -187,6 +188,8 @@ async def inbound(channel: Channel, request: Request, tenant: uuid.UUID | None =
     signed = check_signature(request, raw, form, secret)
     if signed is False or (signed is None and identity is None):
         raise Unauthenticated("the webhook signature is missing or wrong", code="BAD_SIGNATURE")
+    if identity is None:
+        request.app.state.rate_limits.take(tenant_id)
     try:
         if form is None and content_type not in ("", "application/json") and not content_type.endswith("+json"):
             raise ValidationFailed(f"{content_type} is not accepted: send JSON, SendGrid's multipart form (email) "

@@ -57,3 +57,16 @@ def test_X3_unsigned_webhooks_naming_a_tenant_do_not_spend_its_rate_limit(fresh_
                             headers={"Content-Type": "application/json", "X-Followup-Signature": "sha256=00"})
         assert forged.status_code == 401
     assert api.get("/v1/settings").status_code == 200
+
+
+def test_X3_the_gateway_role_adds_api_keys_but_cannot_read_them_back(system, api):
+    import psycopg
+
+    member = api.user()  # the gateway stored its key
+    assert member.get("/v1/settings").status_code == 200  # and resolves it through authenticate()
+    try:
+        system.sql("select key_hash from gateway.api_keys", role="gateway")
+    except psycopg.errors.InsufficientPrivilege:
+        pass
+    else:
+        raise AssertionError("the gateway's role can list every tenant's key hashes")

@@ -57,6 +57,11 @@ def ensure_role(conn, service: str, password: str | None) -> None:
         conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(role), sql.Literal(password)))
 
 
+# Tables a service's role may add to but never read back: the gateway resolves API keys through its
+# SECURITY DEFINER ``authenticate``, so a compromised gateway cannot list every tenant's key hashes.
+INSERT_ONLY_TABLES = {"gateway": ("api_keys",)}
+
+
 def grant(conn, service: str) -> None:
     role, schema = sql.Identifier(role_name(service)), sql.Identifier(service)
     conn.execute(sql.SQL("grant connect on database {} to {}").format(
@@ -66,6 +71,9 @@ def grant(conn, service: str) -> None:
     conn.execute(sql.SQL("grant usage, select on all sequences in schema {} to {}").format(schema, role))
     conn.execute(sql.SQL("grant execute on all functions in schema {} to {}").format(schema, role))
     conn.execute(sql.SQL("revoke all on schema public from {}").format(role))
+    for table in INSERT_ONLY_TABLES.get(service, ()):
+        conn.execute(sql.SQL("revoke select, update, delete on {}.{} from {}").format(
+            schema, sql.Identifier(table), role))
 
 
 def migrations_dir(service: str) -> Path:

@@ -246,3 +246,36 @@ def test_B1_a_message_delivered_twice_at_once_is_one_communication_and_a_duplica
     assert resp.status_code == 202, resp.text
     assert resp.json()["duplicate"] is True
     assert system.sql("select count(*) from tasks.communications where external_id = %s", (external_id,))[0][0] == 1
+
+
+def _nested(levels: int) -> dict:
+    inner: list = []
+    outer = {"x": inner}
+    for _ in range(levels):
+        inner.append([])
+        inner = inner[0]
+    return outer
+
+
+@pytest.mark.parametrize("raw_payload", [
+    '{"description": "x", "n": 100000000000000000000}',  # beyond 64 bits
+    '{"description": "a\\udfffb"}',  # a lone surrogate: JSON may carry it, no encoder sends it on
+    json.dumps({"description": "deep", **_nested(249)}),
+    json.dumps({"ai_draft": _nested(249)}),
+])
+def test_X2_A1_a_payload_no_reply_could_carry_is_422_and_the_case_file_stays_readable(api, customer, raw_payload):
+    task = api.task(customer["id"])["task"]
+    action_type = "email" if "ai_draft" in raw_payload else "generic"
+    body = f'{{"type": "{action_type}", "assignee_user_id": "{api.user_id}", "payload": {raw_payload}}}'
+    created = api.post(f"/v1/tasks/{task['id']}/actions", content=body, headers={"Content-Type": "application/json"})
+    assert created.status_code == 422, created.text
+    assert created.json()["error"]["code"] == "VALIDATION_ERROR"
+    note = api.post(f"/v1/tasks/{task['id']}/actions", json={"type": "generic", "assignee_user_id": api.user_id,
+                                                             "payload": {"description": "fine"}})
+    assert note.status_code == 201, note.text
+    patched = api.patch(f"/v1/actions/{note.json()['id']}", content=f'{{"payload": {raw_payload}}}',
+                        headers={"Content-Type": "application/json"})
+    assert patched.status_code == 422, patched.text
+    case_file = api.get(f"/v1/tasks/{task['id']}")
+    assert case_file.status_code == 200
+    assert [a["payload"] for a in case_file.json()["actions"]] == [{"description": "fine"}]

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 
 from common.contracts.envelope import event
 from common.contracts.notifications import MAX_RECIPIENTS
-from common.contracts.types import (Currency, Day, ExternalId, Moment, Money, Name, PositiveMoney, TimeZone,
-                                    UniqueIds)
+from common.contracts.types import (Currency, Day, ExternalId, JsonObject, Moment, Money, Name, PositiveMoney,
+                                    TimeZone, UniqueIds)
 
 ACTION_TYPES = ("email", "sms", "call", "internal_note", "promise_to_pay", "generic")
 ActionType = Literal["email", "sms", "call", "internal_note", "promise_to_pay", "generic"]
@@ -230,13 +230,21 @@ class TaskCreated(EventData):
 
 # ---- action payloads (A1), one model per type ---------------------------------
 
+class AiDraft(Command):
+    """An AI-drafted reply an external system attaches for review (the email's own body is what is sent)."""
+    body: str = Field(max_length=100_000)
+    subject: str | None = Field(None, max_length=998)
+    model: str | None = Field(None, max_length=200)
+    confidence: float | None = Field(None, ge=0, le=1)
+
+
 class EmailPayload(Command):
     to: list[EmailStr] = Field(default_factory=list, max_length=50)
     cc: list[EmailStr] = Field(default_factory=list, max_length=50)
     bcc: list[EmailStr] = Field(default_factory=list, max_length=50)
     subject: str = Field("", max_length=998)
     body: str = Field("", max_length=100_000)
-    ai_draft: dict[str, Any] | None = Field(None, description="an AI-drafted reply for review: {body, model, ...}")
+    ai_draft: AiDraft | None = Field(None, description="an AI-drafted reply for review")
 
     @model_validator(mode="after")
     def _sendable_recipient_count(self):
@@ -284,7 +292,7 @@ class ActionCreate(Command):
     type: ActionType
     assignee_user_id: uuid.UUID | None = None
     due_at: Moment | None = None
-    payload: dict[str, Any] = Field(default_factory=dict)
+    payload: JsonObject = Field(default_factory=dict)
     trigger_event_id: uuid.UUID | None = Field(None, description="A5: the customer timeline entry that triggered it")
 
 
@@ -292,7 +300,7 @@ class ActionUpdate(Command):
     status: ActionStatus | None = None
     assignee_user_id: uuid.UUID | None = None
     due_at: Moment | None = None
-    payload: dict[str, Any] | None = None
+    payload: JsonObject | None = None
 
 
 class TaskUpdate(Command):

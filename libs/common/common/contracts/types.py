@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, AwareDatetime, Field, PlainSerializer, StringConstraints
@@ -84,3 +84,35 @@ def _moment_in_range(value: datetime) -> datetime:
 
 Day = Annotated[date, AfterValidator(_day_in_range)]
 Moment = Annotated[AwareDatetime, AfterValidator(_moment_in_range)]
+
+
+# A free-form JSON object from a client (an action's payload before its type's model reads it). Nested
+# at most this deep, and sendable as it is: the service's replies embed it a few levels further down,
+# and a value the encoders refuse (an integer beyond 64 bits, a lone surrogate, 250 nested lists) would
+# otherwise be stored or sent and break every later read of it with a 500.
+JSON_MAX_DEPTH = 8
+
+
+def _depth(value: Any, limit: int) -> int:
+    if limit < 0:
+        return 1
+    if isinstance(value, dict):
+        return 1 + max((_depth(v, limit - 1) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v, limit - 1) for v in value), default=0)
+    return 0
+
+
+def _json_object(value: dict) -> dict:
+    import orjson
+
+    if _depth(value, JSON_MAX_DEPTH) > JSON_MAX_DEPTH:
+        raise ValueError(f"nested more than {JSON_MAX_DEPTH} levels deep")
+    try:
+        orjson.dumps(value)
+    except TypeError as exc:  # orjson.JSONEncodeError
+        raise ValueError(f"not representable as JSON: {exc}") from None
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(_json_object)]

@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from common.context import Principal
 from common.contracts.notifications import InAppKind, NotificationSettings
+from common.contracts.types import JsonObject
 from common.errors import AppError, BadRequest, NotFound, Unauthenticated
 from common.webhook_signing import HEADER, verify
 from gateway.deps import Caller, caller, staff
@@ -137,7 +138,7 @@ class TemplateBody(BaseModel):
     subject: str | None = Field(None, max_length=998)
     body_text: str | None = Field(None, max_length=100_000)
     body_html: str | None = Field(None, max_length=500_000)
-    variables: dict[str, Any] = Field(default_factory=dict, description="each variable with a sample value")
+    variables: JsonObject = Field(default_factory=dict, description="each variable with a sample value")
 
 
 NAME = r"^[a-z0-9][a-z0-9_.-]{0,99}$"

@@ -279,3 +279,11 @@ def test_X2_A1_a_payload_no_reply_could_carry_is_422_and_the_case_file_stays_rea
     case_file = api.get(f"/v1/tasks/{task['id']}")
     assert case_file.status_code == 200
     assert [a["payload"] for a in case_file.json()["actions"]] == [{"description": "fine"}]
+
+
+def test_X2_A7_an_invoice_key_longer_than_any_system_uses_is_422_not_a_database_outage(api, customer):
+    key = "K" * 3000
+    stored = api.put(f"/v1/invoices/{key}", json=_invoice(customer["id"]))
+    assert stored.status_code == 422 and stored.json()["error"]["code"] == "VALIDATION_ERROR", stored.text
+    assert api.get(f"/v1/invoices/{key}").status_code == 422
+    assert api.put(f"/v1/invoices/{'K' * 200}", json=_invoice(customer["id"])).status_code == 201

@@ -60,7 +60,10 @@ DB_UNAVAILABLE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.
 
 def is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, DB_UNAVAILABLE_ERRORS + (psycopg.OperationalError,)):
-        return True
+        # psycopg files "program limit exceeded" (a key too large for its index, a statement too complex)
+        # under OperationalError too: that is the request's fault, and a 503 would invite its retry.
+        sqlstate = getattr(getattr(exc, "orig", exc), "sqlstate", None) or ""
+        return not sqlstate.startswith("54")
     return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
 
 

@@ -135,3 +135,20 @@ def test_an_inbound_message_keeps_its_text_without_nul_characters():
         "channel": "email", "from_address": "a@b.example", "subject": "Re:\x00 invoice", "body": "Hello\x00 world",
         "received_at": "2026-11-22T10:00:00Z", "external_id": "m-1\x00"})
     assert (message.subject, message.body, message.external_id) == ("Re: invoice", "Hello world", "m-1")
+
+
+@pytest.mark.parametrize("orig,code", [
+    ("connection refused", "DATABASE_UNAVAILABLE"),  # psycopg.OperationalError without a SQLSTATE
+    ("admin_shutdown", "DATABASE_UNAVAILABLE"),
+    ("program_limit", "INTERNAL"),  # a key too large for its index: the request's fault, never retried as an outage
+])
+def test_X2_only_a_database_that_is_away_is_a_503(orig, code):
+    import psycopg
+    from sqlalchemy import exc as sa_exc
+
+    from common.rpc import as_app_error
+
+    cause = {"connection refused": psycopg.OperationalError("connection refused"),
+             "admin_shutdown": psycopg.errors.AdminShutdown("terminating connection"),
+             "program_limit": psycopg.errors.ProgramLimitExceeded("index row size 3016 exceeds maximum 2704")}[orig]
+    assert as_app_error(sa_exc.OperationalError("INSERT ...", {}, cause)).code == code

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from common.contracts import tasks as c
 from gateway.deps import Caller, staff
@@ -12,6 +13,8 @@ from gateway.responses import JSONResponse
 from gateway.routes._util import ensure_users, idempotent_post
 
 router = APIRouter(prefix="/v1", tags=["tasks"])
+# As ExternalId in the bodies: a longer key than its unique index takes was a 503 "database unavailable".
+InvoiceKey = Annotated[str, Path(min_length=1, max_length=200)]
 
 
 @router.post("/customers", status_code=201, responses={200: {"description": "updated by external_id"}})
@@ -51,13 +54,13 @@ async def customer_timeline(customer_id: uuid.UUID, limit: int = Query(50, ge=1,
 
 @router.put("/invoices/{external_id}", response_model=c.InvoiceView,
             responses={201: {"description": "created"}, 200: {"description": "updated"}})
-async def upsert_invoice(external_id: str, body: c.InvoiceUpsert, who: Caller = Depends(staff)):
+async def upsert_invoice(external_id: InvoiceKey, body: c.InvoiceUpsert, who: Caller = Depends(staff)):
     result = await who.call("tasks", "upsert_invoice", external_id=external_id, payload=body.model_dump(mode="json"))
     return JSONResponse(result["invoice"], status_code=201 if result["created"] else 200)
 
 
 @router.get("/invoices/{external_id}", response_model=c.InvoiceView)
-async def get_invoice(external_id: str, who: Caller = Depends(staff)):
+async def get_invoice(external_id: InvoiceKey, who: Caller = Depends(staff)):
     return await who.read("tasks", "get_invoice", external_id=external_id)
 
 

@@ -415,3 +415,38 @@ def test_C2_a_promise_moved_while_the_time_zone_changes_waits_and_gets_the_new_z
         assert not moving.done
     resp = moving.result()
     assert resp.status_code == 200 and resp.json()["overdue_at"] == "2099-03-10T10:00:00Z", resp.text
+
+
+def test_C4_a_payment_of_all_that_a_credited_invoice_still_owes_keeps_its_larger_promise(system, api):
+    customer = api.customer()
+    external_id = f"ERP-{uuid.uuid4().hex[:8]}"
+    body = {"customer_id": customer["id"], "number": "CN-1", "issue_date": "2026-11-01", "due_date": "2026-11-30",
+            "currency": "EUR", "amount": "100.00"}
+    invoice = api.put(f"/v1/invoices/{external_id}", json=body).json()
+    promise = record(api, api.task(customer["id"], [invoice["id"]])["task"], invoice, days=5, amount="100.00")
+    assert api.put(f"/v1/invoices/{external_id}", json={**body, "amount": "60.00"}).status_code == 200  # credit note
+    assert api.get(f"/v1/tasks/{promise['task_id']}").json()["promise"]["status"] == "waiting"  # 60 still owed
+    paid = api.post("/v1/payments", json={"customer_id": customer["id"], "invoice_ids": [invoice["id"]],
+                                          "amount": "60.00", "currency": "EUR", "paid_at": "2026-11-10T09:00:00Z"})
+    assert paid.status_code == 201
+    file = api.get(f"/v1/tasks/{promise['task_id']}").json()
+    assert (file["promise"]["status"], file["task"]["status"]) == ("kept", "completed")
+    assert system.sql("select kind from tasks.timers where key = %s and done_at is null", (promise["id"],)) == []
+
+
+def test_C4_an_invoice_keeps_its_currency_while_a_promise_to_pay_it_is_open(api):
+    customer = api.customer()
+    external_id = f"ERP-{uuid.uuid4().hex[:8]}"
+    body = {"customer_id": customer["id"], "number": "FX-1", "issue_date": "2026-11-01", "due_date": "2026-11-30",
+            "currency": "EUR", "amount": "100.00"}
+    invoice = api.put(f"/v1/invoices/{external_id}", json=body).json()
+    promise = record(api, api.task(customer["id"], [invoice["id"]])["task"], invoice, days=5, amount="100.00")
+    refused = api.put(f"/v1/invoices/{external_id}", json={**body, "currency": "USD"})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "INVOICE_CURRENCY_FIXED"
+    assert api.get(f"/v1/invoices/{external_id}").json()["currency"] == "EUR"
+    # A USD payment of 100 therefore cannot keep the EUR promise.
+    assert api.post("/v1/payments", json={"customer_id": customer["id"], "invoice_ids": [invoice["id"]],
+                                          "amount": "100.00", "currency": "USD",
+                                          "paid_at": "2026-11-10T09:00:00Z"}).status_code == 422
+    assert api.patch(f"/v1/promises/{promise['id']}", json={"status": "cancelled"}).status_code == 200
+    assert api.put(f"/v1/invoices/{external_id}", json={**body, "currency": "USD"}).status_code == 200

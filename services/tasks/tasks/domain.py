@@ -93,9 +93,10 @@ def changed_at(now: datetime, previous: datetime) -> datetime:
     return max(now, previous + timedelta(microseconds=1))
 
 
-def check_invoice_change(existing: dict, customer_id, currency: str) -> None:
+def check_invoice_change(existing: dict, customer_id, currency: str, promised: bool = False) -> None:
     """An invoice stays with its customer (its tasks, promises and payments are that customer's), and
-    keeps its currency once payments were applied to it in that currency."""
+    keeps its currency once payments were applied to it in that currency, or while a promise to pay
+    it (an amount in that currency) is open: a payment in the new currency would keep that promise."""
     if existing["customer_id"] != customer_id:
         raise Conflict("an invoice cannot move to another customer: cancel it and issue a new one",
                        {"customer_id": str(existing["customer_id"])}, code="INVOICE_CUSTOMER_FIXED")
@@ -103,6 +104,9 @@ def check_invoice_change(existing: dict, customer_id, currency: str) -> None:
         raise Conflict(f"payments in {existing['currency']} were applied to this invoice: its currency stays",
                        {"currency": existing["currency"], "amount_paid": format(existing["amount_paid"], "f")},
                        code="INVOICE_CURRENCY_FIXED")
+    if existing["currency"] != currency and promised:
+        raise Conflict(f"a promise to pay this invoice in {existing['currency']} is open: its currency stays "
+                       "until the promise is closed", {"currency": existing["currency"]}, code="INVOICE_CURRENCY_FIXED")
 
 
 PAYMENT_CLOCK_SKEW = timedelta(minutes=5)

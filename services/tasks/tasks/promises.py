@@ -181,6 +181,10 @@ class PromiseEntrypoints:
             if domain.promise_covered(promise["amount"], total):
                 self._close_promise(uow, promise, "kept", "completed",
                                     f"Promise kept: {total} {promise['currency']} received")
+            elif domain.promise_outcome_without_payment(repo.invoices_by_ids(uow, promise["invoice_ids"])) == "kept":
+                # Less than promised, but all that its invoices still owed (a credit note came first).
+                self._close_promise(uow, promise, "kept", "completed",
+                                    f"Promise kept: {total} {promise['currency']} received, its invoices are paid")
 
     # ---- durable timers -------------------------------------------------------------
     def _alert_owner(self, uow, promise: dict, task: dict, kind: str, title: str, verb: str, summary: str):

@@ -117,7 +117,9 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
                 raise not_found("customer")
             existing = repo.get_invoice_by_external_id(uow, external_id, lock=True)
             if existing is not None:
-                domain.check_invoice_change(existing, cmd.customer_id, cmd.currency)
+                # The invoice is locked: no promise can be recorded on it meanwhile (invoice before promises).
+                domain.check_invoice_change(existing, cmd.customer_id, cmd.currency, promised=bool(
+                    cmd.currency != existing["currency"] and repo.open_promises_on_invoice(uow, existing["id"])))
             values["status"] = domain.invoice_status(
                 cmd.status, existing and existing["status"], cmd.amount,
                 existing["amount_paid"] if existing else Decimal("0"),

@@ -290,6 +290,10 @@ def test_an_invoice_keeps_its_customer_and_once_paid_into_its_currency():
     with pytest.raises(Conflict) as err:
         domain.check_invoice_change({**unpaid, "amount_paid": D("0.01")}, a, "USD")
     assert err.value.code == "INVOICE_CURRENCY_FIXED" and err.value.details == {"currency": "EUR", "amount_paid": "0.01"}
+    domain.check_invoice_change(unpaid, a, "EUR", promised=True)  # the same currency: nothing to refuse
+    with pytest.raises(Conflict) as err:
+        domain.check_invoice_change(unpaid, a, "USD", promised=True)
+    assert err.value.code == "INVOICE_CURRENCY_FIXED" and err.value.details == {"currency": "EUR"}
 
 
 def test_C4_a_payment_dated_in_the_future_is_refused_beyond_clock_skew():

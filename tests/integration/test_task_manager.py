@@ -569,3 +569,17 @@ def test_A7_two_main_contacts_added_at_once_leave_one_main_contact(system, api, 
     assert first.result().status_code == 201 and second.result().status_code == 201
     mains = system.sql("select name from tasks.contacts where customer_id = %s and is_main", (customer_id,))
     assert len(mains) == 1, mains
+
+
+def test_A7_only_the_owner_or_an_admin_hands_a_task_over(api):
+    owner, colleague = api.user(), api.user()
+    task = api.task(api.customer()["id"], title="Owned by one", assignee_user_id=owner.user_id)
+    task_id = task["task"]["id"]
+    held = add_action(owner, task_id, type="email", assignee_user_id=owner.user_id,
+                      payload={"to": ["c@x.example"], "subject": "Hi", "body": "Pay"})
+    taken = colleague.patch(f"/v1/tasks/{task_id}", json={"owner_user_id": colleague.user_id})
+    assert taken.status_code == 403 and taken.json()["error"]["code"] == "FORBIDDEN"
+    assert api.get(f"/v1/actions/{held['id']}").json()["assignee_user_id"] == owner.user_id
+    assert api.get(f"/v1/tasks/{task_id}").json()["task"]["owner_user_id"] == owner.user_id
+    assert owner.patch(f"/v1/tasks/{task_id}", json={"owner_user_id": colleague.user_id}).status_code == 200
+    assert api.patch(f"/v1/tasks/{task_id}", json={"owner_user_id": owner.user_id}).status_code == 200  # an admin

@@ -233,6 +233,12 @@ def left_open(actions: Iterable[dict]) -> list[dict]:
     return [a for a in actions if a["status"] not in CLOSED_ACTION_STATUSES]
 
 
+def can_hand_over(task: dict, user_id: str | None, role: str | None) -> bool:
+    """Who may give a task another owner: its owner or an admin (or integration). The owner's live
+    actions go with it, so anyone else could take over work ``can_act_on`` keeps them from touching."""
+    return (user_id is not None and str(task["owner_user_id"]) == str(user_id)) or role in ("admin", "integration")
+
+
 def can_act_on(action: dict, user_id: str | None, role: str | None) -> bool:
     """Who may change an action: its assignee, its creator, or (live actions) an admin or integration."""
     uid = str(user_id) if user_id else None

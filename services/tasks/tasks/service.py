@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from common.context import CallerContext
 from common.contracts import tasks as c
-from common.errors import Conflict, NotFound
+from common.errors import Conflict, Forbidden, NotFound
 from common.observability import PlatformEndpoints
 from common.pagination import clamp_limit
 from common.rpc import rpc
@@ -278,6 +278,8 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             task = repo.require_task(uow, task_id, lock=True)
             # Only what really changes is written and goes on the timeline: resending a field's value is no change.
             changes = domain.changed_fields(task, {f: getattr(cmd, f) for f in fields})
+            if "owner_user_id" in changes and not domain.can_hand_over(task, self.caller.user_id, self.caller.role):
+                raise Forbidden("only the task's owner or an admin can hand it over")
             if promise is not None and "due_at" in changes:  # a promise task is due when its promise is
                 raise Conflict("a promise's task is due on the promised day: move the promise instead",
                                {"promise_id": str(promise["id"])}, code="PROMISE_DATE_FIXED")

@@ -379,3 +379,25 @@ def _invoice(amount, paid="0", status="open"):
 ])
 def test_C4_a_promise_whose_invoices_owe_nothing_closes_kept_or_cancelled(invoices, expected):
     assert domain.promise_outcome_without_payment(invoices) == expected
+
+
+@pytest.mark.parametrize("who,role,allowed", [
+    ("owner", "member", True), ("other", "admin", True), ("other", "integration", True),
+    ("other", "member", False), (None, "member", False),
+])
+def test_A7_a_task_is_handed_over_by_its_owner_or_an_admin_only(who, role, allowed):
+    owner = uuid.uuid4()
+    user = {"owner": str(owner), "other": str(uuid.uuid4()), None: None}[who]
+    assert domain.can_hand_over({"owner_user_id": owner}, user, role) is allowed
+
+
+@pytest.mark.parametrize("status,who,role,allowed", [
+    ("draft", "creator", "member", True), ("draft", "assignee", "admin", False), ("draft", "other", "admin", False),
+    ("new", "assignee", "member", True), ("new", "creator", "member", True), ("new", "other", "member", False),
+    ("new", "other", "admin", True), ("new", "other", "integration", True), ("new", None, "member", False),
+])
+def test_A4_who_may_change_an_action(status, who, role, allowed):
+    creator, assignee = uuid.uuid4(), uuid.uuid4()
+    user = {"creator": str(creator), "assignee": str(assignee), "other": str(uuid.uuid4()), None: None}[who]
+    action = {"status": status, "created_by_user_id": creator, "assignee_user_id": assignee}
+    assert domain.can_act_on(action, user, role) is allowed

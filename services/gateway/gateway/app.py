@@ -16,6 +16,7 @@ from starlette.responses import Response
 from common.errors import AppError, is_nul_refusal, nul_character
 from common.gc_tuning import tune_gc
 from gateway.auth import Authenticator
+from gateway import openapi
 from gateway.db import GatewayDatabase
 from gateway.idempotency import purge_loop
 from gateway.middleware import GatewayMiddleware
@@ -119,4 +120,5 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(notifications_routes.router)
     app.include_router(inbound_routes.router)
     app.add_middleware(GatewayMiddleware, max_body_bytes=settings.max_body_bytes)
+    openapi.install(app)
     return app

@@ -4,13 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import JSONResponse as StarletteJSONResponse
 
 from common.errors import AppError, status_for
 
 
-class JSONResponse(Response):
-    media_type = "application/json"
+class JSONResponse(StarletteJSONResponse):
+    """A JSON response rendered by orjson. A JSONResponse to FastAPI, which documents a route's
+    response model only when its response class is one."""
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)

@@ -64,3 +64,33 @@ def test_X2_an_unexpected_error_is_a_500_in_the_api_error_shape_with_one_request
     assert resp.status_code == 500
     assert resp.json()["error"]["code"] == "INTERNAL"
     assert resp.headers.get_list("x-request-id") == ["trace-500"]
+
+
+def test_X2_the_openapi_document_describes_the_bodies_the_api_sends():
+    """A client generated from /openapi.json must read what the API answers: its error shape on every
+    refusal (never FastAPI's {"detail": [...]}), and each route's model, lists as pages."""
+    import json
+    import re
+
+    from gateway.app import create_app
+
+    app = create_app(GatewaySettings(database_url="postgresql://x@y/z", amqp_uri="amqp://guest:guest@127.0.0.1/",
+                                     api_key_pepper="p" * 20, webhook_signing_secret="s" * 20))
+    doc = app.openapi()
+    schemas = doc["components"]["schemas"]
+    text = json.dumps(doc)
+    assert "HTTPValidationError" not in text
+    assert set(re.findall(r"#/components/schemas/([^\"]+)", text)) <= set(schemas)  # every reference resolves
+    assert set(schemas["ErrorDetail"]["properties"]) == {"code", "message", "details"}
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            assert operation["responses"]["422"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/ErrorBody"}, (method, path)
+
+    def ok_schema(path, method="get", status="200"):
+        return doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+
+    assert ok_schema("/v1/tasks") == {"$ref": "#/components/schemas/Page_TaskView_"}
+    assert ok_schema("/v1/actions") == {"$ref": "#/components/schemas/Page_ActionView_"}
+    assert ok_schema("/v1/tasks/{task_id}") == {"$ref": "#/components/schemas/CaseFileView"}
+    assert "unallocated" in schemas[ok_schema("/v1/payments", "post", "201")["$ref"].rsplit("/", 1)[1]]["properties"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
@@ -193,9 +193,26 @@ class CaseFileView(BaseModel):
     timeline: list[TimelineEntryView]
 
 
-class Page(BaseModel):
-    items: list[Any]
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; ``next_cursor`` (null on the last page) is the next request's ``cursor``."""
+    items: list[T]
     next_cursor: str | None
+
+
+class CustomerFileView(CustomerView):
+    contacts: list[ContactView]
+
+
+class PaymentRecordedView(PaymentView):
+    unallocated: Money = Field(description="what no invoice of the payment could take (it is recorded all the same)")
+
+
+class SettingsView(BaseModel):
+    ai_suggestions: bool
+    timezone: str
 
 
 # ---- events ---------------------------------------------------------------

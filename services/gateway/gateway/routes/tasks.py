@@ -17,7 +17,8 @@ router = APIRouter(prefix="/v1", tags=["tasks"])
 InvoiceKey = Annotated[str, Path(min_length=1, max_length=200)]
 
 
-@router.post("/customers", status_code=201, responses={200: {"description": "updated by external_id"}})
+@router.post("/customers", status_code=201, response_model=c.CustomerView,
+             responses={200: {"description": "updated by external_id"}})
 async def create_customer(body: c.CustomerCreate, who: Caller = Depends(staff)):
     await ensure_users(who.request, who.tenant_id, [body.owner_user_id])
 
@@ -30,7 +31,7 @@ async def create_customer(body: c.CustomerCreate, who: Caller = Depends(staff)):
     return await idempotent_post(who, handler)
 
 
-@router.get("/customers/{customer_id}")
+@router.get("/customers/{customer_id}", response_model=c.CustomerFileView)
 async def get_customer(customer_id: uuid.UUID, who: Caller = Depends(staff)):
     return await who.read("tasks", "get_customer", customer_id=str(customer_id))
 
@@ -45,7 +46,7 @@ async def add_contact(customer_id: uuid.UUID, body: c.ContactCreate, who: Caller
     return await idempotent_post(who, handler)
 
 
-@router.get("/customers/{customer_id}/timeline")
+@router.get("/customers/{customer_id}/timeline", response_model=c.Page[c.TimelineEntryView])
 async def customer_timeline(customer_id: uuid.UUID, limit: int = Query(50, ge=1, le=200),
                             cursor: str | None = None, who: Caller = Depends(staff)):
     return await who.read("tasks", "customer_timeline", customer_id=str(customer_id),
@@ -64,7 +65,7 @@ async def get_invoice(external_id: InvoiceKey, who: Caller = Depends(staff)):
     return await who.read("tasks", "get_invoice", external_id=external_id)
 
 
-@router.post("/payments", status_code=201, response_model=c.PaymentView)
+@router.post("/payments", status_code=201, response_model=c.PaymentRecordedView)
 async def record_payment(body: c.PaymentCreate, who: Caller = Depends(staff)):
     async def handler(key):
         return 201, await who.call("tasks", "record_payment", key, payload=body.model_dump(mode="json"))
@@ -90,7 +91,7 @@ async def get_task(task_id: uuid.UUID, who: Caller = Depends(staff)):
     return await who.read("tasks", "get_task", task_id=str(task_id))
 
 
-@router.get("/tasks")
+@router.get("/tasks", response_model=c.Page[c.TaskView])
 async def task_queue(status: c.TaskStatus | None = None, assignee: uuid.UUID | None = None,
                      customer_id: uuid.UUID | None = None, category: str | None = None,
                      limit: int = Query(50, ge=1, le=200), cursor: str | None = None, who: Caller = Depends(staff)):
@@ -119,7 +120,7 @@ async def add_action(task_id: uuid.UUID, body: c.ActionCreate, who: Caller = Dep
     return await idempotent_post(who, handler)
 
 
-@router.get("/actions")
+@router.get("/actions", response_model=c.Page[c.ActionView])
 async def list_actions(status: c.ActionStatus | None = None, type: c.ActionType | None = None, due_before: datetime | None = None,
                        task_id: uuid.UUID | None = None, trigger_event_id: uuid.UUID | None = None,
                        limit: int = Query(50, ge=1, le=200), cursor: str | None = None, who: Caller = Depends(staff)):
@@ -158,12 +159,12 @@ async def update_promise(promise_id: uuid.UUID, body: c.PromiseUpdate, who: Call
                                        payload=body.model_dump(mode="json", exclude_unset=True)))
 
 
-@router.get("/settings")
+@router.get("/settings", response_model=c.SettingsView)
 async def get_settings(who: Caller = Depends(staff)):
     return await who.read("tasks", "get_settings")
 
 
-@router.put("/settings")
+@router.put("/settings", response_model=c.SettingsView)
 async def update_settings(body: c.SettingsUpdate, who: Caller = Depends(staff)):
     """B5: switch AI suggestions on or off for the tenant; the tenant time zone for schedules. Admins only."""
     who.identity.require_role("admin")

@@ -70,3 +70,22 @@ def test_X3_the_gateway_role_adds_api_keys_but_cannot_read_them_back(system, api
         pass
     else:
         raise AssertionError("the gateway's role can list every tenant's key hashes")
+
+
+def test_X3_the_gateway_role_cannot_make_the_owners_functions_read_or_run_its_own_objects(system, api):
+    """authenticate() and the idempotency purge run with their owner's rights: a temporary table or view
+    of the caller's, named as their tables, must not stand in for them."""
+    import psycopg
+    from psycopg import sql
+
+    from common.migrate import service_database_url
+
+    with psycopg.connect(service_database_url(system.infra.admin_url, "gateway"), autocommit=True) as conn:
+        conn.execute(sql.SQL("create temp view api_keys as select {}::uuid as tenant_id, {}::uuid as user_id,"
+                             " 'forged'::text as key_hash, null::timestamptz as revoked_at").format(
+                                 sql.Literal(api.tenant_id), sql.Literal(api.user_id)))
+        assert conn.execute("select * from gateway.authenticate('forged')").fetchall() == []
+        conn.execute("create temp table idempotency_records (created_at timestamptz)")
+        conn.execute("insert into idempotency_records values (now() - interval '30 days')")
+        conn.execute("select gateway.purge_idempotency_records(3600, 10)")
+        assert conn.execute("select count(*) from pg_temp.idempotency_records").fetchone()[0] == 1

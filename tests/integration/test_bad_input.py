@@ -286,4 +286,5 @@ def test_X2_A7_an_invoice_key_longer_than_any_system_uses_is_422_not_a_database_
     stored = api.put(f"/v1/invoices/{key}", json=_invoice(customer["id"]))
     assert stored.status_code == 422 and stored.json()["error"]["code"] == "VALIDATION_ERROR", stored.text
     assert api.get(f"/v1/invoices/{key}").status_code == 422
-    assert api.put(f"/v1/invoices/{'K' * 200}", json=_invoice(customer["id"])).status_code == 201
+    assert api.put(f"/v1/invoices/{'K' * 2000}", json=_invoice(customer["id"])).status_code == 201
+    assert api.put(f"/v1/invoices/{'é' * 1001}", json=_invoice(customer["id"])).status_code == 422  # 2,002 bytes

@@ -37,7 +37,6 @@ PURGE_INBOX = text(
     " where processed_at < now() - make_interval(secs => :secs) limit :n for update skip locked))"
 )
 INBOX_PURGE_BATCH = 5000
-INBOX_PURGE_MAX_BATCHES = 20  # per pass (a minute apart): a backlog goes in steps, never one long delete
 
 
 class BrokerLink:
@@ -152,6 +151,7 @@ class OutboxRelay:
         self.inbox_retention_s = inbox_retention_s
         self._last_housekeeping = 0.0
         self._last_purge = 0.0
+        self._inbox_behind = False
         self._exchange_declared = False
 
     def relay_once(self) -> int:
@@ -183,21 +183,17 @@ class OutboxRelay:
                 conn.execute(PURGE, {"secs": self.retention_s})
         metrics.OUTBOX_BACKLOG.labels(self.service_name).set(count)
         metrics.OUTBOX_OLDEST_AGE.labels(self.service_name).set(float(age or 0))
-        if purge:
-            self.purge_inbox()
+        if purge or self._inbox_behind:
+            self._inbox_behind = self.purge_inbox() == INBOX_PURGE_BATCH
 
     def purge_inbox(self) -> int:
         """Forget applied messages and idempotency keys older than the retention (``INBOX_RETENTION_DAYS``).
         Duplicates come within minutes (a relay republishing after a crash, a retry's backoff) and the
         gateway keeps a key for a day, so the retention only bounds how late a dead letter may be
-        replayed and still be recognised as applied."""
-        purged = 0
-        for _ in range(INBOX_PURGE_MAX_BATCHES):
-            with self.engine.begin() as conn:
-                n = conn.execute(PURGE_INBOX, {"secs": self.inbox_retention_s, "n": INBOX_PURGE_BATCH}).rowcount
-            purged += n
-            if n < INBOX_PURGE_BATCH:
-                break
+        replayed and still be recognised as applied. One batch per housekeeping pass (every 5 s while
+        behind, else every minute): the relay's publishing never waits behind a long delete."""
+        with self.engine.begin() as conn:
+            purged = conn.execute(PURGE_INBOX, {"secs": self.inbox_retention_s, "n": INBOX_PURGE_BATCH}).rowcount
         if purged:
             metrics.INBOX_PURGED.labels(self.service_name).inc(purged)
         return purged

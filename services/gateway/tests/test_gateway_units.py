@@ -94,3 +94,6 @@ def test_X2_the_openapi_document_describes_the_bodies_the_api_sends():
     assert ok_schema("/v1/actions") == {"$ref": "#/components/schemas/Page_ActionView_"}
     assert ok_schema("/v1/tasks/{task_id}") == {"$ref": "#/components/schemas/CaseFileView"}
     assert "unallocated" in schemas[ok_schema("/v1/payments", "post", "201")["$ref"].rsplit("/", 1)[1]]["properties"]
+    assert ok_schema("/v1/customers", "post", "200") == ok_schema("/v1/customers", "post", "201") == {
+        "$ref": "#/components/schemas/CustomerView"}
+    assert ok_schema("/v1/invoices/{external_id}", "put", "201") == {"$ref": "#/components/schemas/InvoiceView"}

@@ -247,9 +247,12 @@ class TaskCreated(EventData):
 
 # ---- action payloads (A1), one model per type ---------------------------------
 
-class AiDraft(Command):
-    """An AI-drafted reply an external system attaches for review (the email's own body is what is sent)."""
-    body: str = Field(max_length=100_000)
+class AiDraft(BaseModel):
+    """An AI-drafted reply an external system attaches for review (the email's own body is what is sent).
+    Its known fields are checked; others (a prompt version...) are carried, as they were before it had a
+    model, so an action stored then stays editable. Its depth is bounded by the payload's (JsonObject)."""
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    body: str | None = Field(None, max_length=100_000)
     subject: str | None = Field(None, max_length=998)
     model: str | None = Field(None, max_length=200)
     confidence: float | None = Field(None, ge=0, le=1)

@@ -97,3 +97,34 @@ def test_A4_notification_settings_take_in_app_kinds_once_each_in_a_fixed_order()
                     {"email_kinds": [], "email": "x@example.com"}):
         with pytest.raises(ValidationError):
             NotificationSettings.model_validate(refused)
+
+
+def _levels(n: int):
+    value = "leaf"
+    for _ in range(n):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("payload,ok", [
+    ({"description": "x", "meta": _levels(7)}, True),  # the object and 7 lists: 8 levels
+    ({"description": "x", "meta": _levels(8)}, False),
+    ({"description": "x", "n": 2 ** 63 - 1}, True),
+    ({"description": "x", "n": 2 ** 64}, False),
+    ({"description": "a\udfffb"}, False),
+])
+def test_A1_an_action_payload_is_json_a_reply_can_carry(payload, ok):
+    for build in (lambda: c.ActionCreate(type="generic", payload=payload), lambda: c.ActionUpdate(payload=payload)):
+        if ok:
+            build()
+        else:
+            with pytest.raises(ValidationError):
+                build()
+
+
+def test_A1_an_ai_draft_checks_its_own_fields_and_carries_the_rest():
+    kept = c.EmailPayload(ai_draft={"body": "Dear", "model": "m", "prompt_version": 3})
+    assert kept.model_dump(exclude_none=True)["ai_draft"] == {"body": "Dear", "model": "m", "prompt_version": 3}
+    for bad in ({"body": "x" * 100_001}, {"confidence": 2}, {"body": ["not", "text"]}):
+        with pytest.raises(ValidationError):
+            c.EmailPayload(ai_draft=bad)

@@ -434,3 +434,27 @@ def test_E3_rate_limits_hold_across_replicas_and_pace_the_sends(system, fresh_st
     # 4 at once (the bucket's capacity), then 4 a second: 12 take at least 2 s, never 9 in a second.
     assert arrived[-1] - arrived[0] >= 1.8
     assert all(sum(1 for t in arrived if a <= t < a + 1.0) <= 8 for a in arrived)
+
+
+def test_E3_an_sms_whose_answer_was_lost_to_a_timeout_is_looked_up_not_sent_again(fresh_stack):
+    """The provider took the SMS but answered after the service stopped waiting: the retry must find
+    it at the provider (Twilio lists messages by recipient) instead of texting the customer twice."""
+    system = fresh_stack(start=("provider-stub", "notifications", "gateway"),
+                         env={"PROVIDER_TIMEOUT_S": "1", "PROVIDER_STUB_AUTO_STATUS": "none"})
+    api = system.api()
+    stub = Stub(system)
+    stub.control(stall_next=1, stall_s=3)
+    key, phone = uuid.uuid4().hex, "+33655555555"
+    request_notification(system, api.tenant_id, idempotency_key=key, kind="action_sms", channel="sms",
+                         recipients=[{"address": phone}], content={"body_text": "Your payment is due"})
+    wait_for(lambda: states(api, key) == {phone: "sent"})
+    found = deliveries(api, key)["deliveries"][0]
+    assert found["attempts"] == 2  # the lost answer, then the look-up that found it
+    assert [m["to"] for m in stub.requests()["sms"]].count(phone) == 1
+
+    # Its "delivered" report arrives while the send is still unsettled: it is kept, not dropped.
+    stub.control(stall_next=1, stall_s=3, auto_status="delivered")
+    second = uuid.uuid4().hex
+    request_notification(system, api.tenant_id, idempotency_key=second, kind="action_sms", channel="sms",
+                         recipients=[{"address": "+33666666666"}], content={"body_text": "Reminder"})
+    wait_for(lambda: states(api, second) == {"+33666666666": "delivered"})

@@ -27,8 +27,11 @@ TERMINAL_FAILURES = frozenset({"bounced", "failed", "returned"})
 
 # state -> the states a delivery may move to from it. "clicked" implies the message was seen, so
 # an open reported after a click is kept out (it adds nothing and would read as going backwards).
+# A provider's report or an open can come while the send that caused it is still being settled (a
+# batch settles together): it implies "sent", so a queued delivery takes it, and the settle's own
+# "sent" then changes nothing.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "queued": frozenset({"sent", "failed", "bounced"}),
+    "queued": frozenset({"sent", "failed", "bounced", "delivered", "opened", "clicked", "returned"}),
     "sent": frozenset({"delivered", "bounced", "failed", "opened", "clicked", "returned"}),
     "delivered": frozenset({"opened", "clicked", "returned", "bounced"}),
     "opened": frozenset({"clicked"}),

@@ -34,6 +34,9 @@ class Outcome:
     permanent: bool = False
     reason: str | None = None
     provider_ref: str | None = None
+    # The request may have been taken before the answer was lost (a timeout, a dropped connection once it
+    # was sent): the next attempt looks it up before it sends again.
+    unknown: bool = False
 
 
 def message_id_for(delivery_id: str, tenant_id: str, domain: str) -> str:
@@ -110,6 +113,10 @@ class SmtpClient:
             try:
                 if conn is None:
                     conn = self._connect()
+            except (smtplib.SMTPException, OSError) as exc:  # nothing was sent
+                self._discard(conn)
+                return Outcome(False, reason=f"SMTP unreachable: {exc!r}"[:500])
+            try:
                 refused = conn.send_message(msg, from_addr=self.settings.bounce_address, to_addrs=[envelope_to])
             except smtplib.SMTPRecipientsRefused as exc:
                 self._idle.put(conn)
@@ -120,8 +127,9 @@ class SmtpClient:
                 return Outcome(False, permanent=exc.smtp_code >= 500 and exc.smtp_code != 554,
                                reason=f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}")
             except (smtplib.SMTPException, OSError) as exc:
+                # The connection failed mid-transaction: the server may have taken the message already.
                 self._discard(conn)
-                return Outcome(False, reason=f"SMTP unreachable: {exc!r}"[:500])
+                return Outcome(False, reason=f"SMTP connection lost: {exc!r}"[:500], unknown=True)
             self._idle.put(conn)
             if refused:
                 code, text = refused[envelope_to]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -47,6 +48,18 @@ def _http(method: str, url: str, *, auth: tuple[str, str], timeout: float, data:
         return exc.code, body
 
 
+def _not_sent(exc: OSError) -> bool:
+    """True when the request cannot have reached the provider (no connection was made); a timeout or a
+    connection dropped after that may have come after the provider took it."""
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    return isinstance(reason, (ConnectionRefusedError, socket.gaierror)) or (
+        isinstance(exc, urllib.error.URLError) and isinstance(reason, str))
+
+
+def _unreachable(name: str, exc: OSError) -> Outcome:
+    return Outcome(False, reason=f"{name} unreachable: {exc!r}"[:500], unknown=not _not_sent(exc))
+
+
 def _outcome(status: int, body: dict, ref_key: str) -> Outcome:
     if 200 <= status < 300:
         return Outcome(True, provider_ref=str(body.get(ref_key)))
@@ -76,7 +89,7 @@ class TwilioSms:
                                  headers={"Content-Type": "application/x-www-form-urlencoded",
                                           "I-Followup-Delivery": delivery_id})
         except OSError as exc:
-            return Outcome(False, reason=f"twilio unreachable: {exc!r}"[:500])
+            return _unreachable("twilio", exc)
         return _outcome(status, body, "sid")
 
     def lookup(self, delivery_id: str, tenant_id: str, recipient: str) -> str | None:
@@ -118,7 +131,7 @@ class LobLetters:
                                  timeout=self.s.provider_timeout_s, data=json.dumps(payload).encode(),
                                  headers={"Content-Type": "application/json", "Idempotency-Key": delivery_id})
         except OSError as exc:
-            return Outcome(False, reason=f"lob unreachable: {exc!r}"[:500])
+            return _unreachable("lob", exc)
         return _outcome(status, body, "id")
 
     def lookup(self, delivery_id: str, tenant_id: str, recipient: str) -> str | None:

@@ -94,8 +94,9 @@ def settle(uow: UnitOfWork, results: list[tuple[Attempt, Outcome]], policy: doma
             reports.append((d, "bounced" if bounced else "failed", reason))
             finished.append(attempt.timer)
         else:
-            retry.append({"id": d["id"], "send_state": "pending", "last_error": outcome.reason,
-                          "updated_at": uow.now})
+            # An outcome that is not known stays "sending": the next attempt looks it up before sending.
+            retry.append({"id": d["id"], "send_state": "sending" if outcome.unknown else "pending",
+                          "last_error": outcome.reason, "updated_at": uow.now})
             delay = policy.delay_s(d["attempts"], random.random())
             uow.schedule(SEND_TIMER, attempt.timer.key, uow.now + timedelta(seconds=delay), attempt.timer.payload)
             metrics.NOTIFICATION_RETRIES.labels(d["provider"]).inc()

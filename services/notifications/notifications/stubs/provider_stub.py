@@ -4,7 +4,9 @@ Speaks the shapes the adapters use (Twilio Messages, Lob Letters), records every
 signed status callbacks to the gateway: automatically (``PROVIDER_STUB_AUTO_STATUS``, default
 ``delivered``; ``none`` turns it off) or on request: ``POST /callbacks {"ref": sid-or-letter-id,
 "status": "delivered"|"failed"|"returned"}``. ``GET /requests`` lists what was received;
-``POST /control {"fail_next": n, "auto_status": s}`` answers 503 to the next n sends, changes the automatic status.
+``POST /control {"fail_next": n, "auto_status": s}`` answers 503 to the next n sends, changes the automatic status;
+``{"stall_next": n, "stall_s": s}`` takes the next n SMS but answers only after s seconds (the caller's
+answer lost to its timeout).
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ class Stub:
         self.letters: dict[str, dict] = {}
         self.by_idempotency_key: dict[str, dict] = {}
         self.fail_next = 0
+        self.stall_next, self.stall_s = 0, 5.0
         self.callbacks: list[dict] = []
         self.auto_status = AUTO
 
@@ -96,6 +99,9 @@ def make_app(stub: Stub) -> Starlette:
                          "status_callback": form.get("StatusCallback"), "status": "queued",
                          "date_created": time.time()}
         stub.auto(sid)
+        if stub.stall_next > 0:
+            stub.stall_next -= 1
+            await asyncio.sleep(stub.stall_s)
         return JSONResponse(stub.sms[sid], status_code=201)
 
     async def list_sms(request: Request):
@@ -138,7 +144,10 @@ def make_app(stub: Stub) -> Starlette:
         body = await request.json()
         stub.fail_next = int(body.get("fail_next", stub.fail_next))
         stub.auto_status = body.get("auto_status", stub.auto_status)
-        return JSONResponse({"fail_next": stub.fail_next, "auto_status": stub.auto_status})
+        stub.stall_next = int(body.get("stall_next", stub.stall_next))
+        stub.stall_s = float(body.get("stall_s", stub.stall_s))
+        return JSONResponse({"fail_next": stub.fail_next, "auto_status": stub.auto_status,
+                             "stall_next": stub.stall_next})
 
     async def ready(request: Request):
         return JSONResponse({"status": "ready"})

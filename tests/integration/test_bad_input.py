@@ -288,3 +288,8 @@ def test_X2_A7_an_invoice_key_longer_than_any_system_uses_is_422_not_a_database_
     assert api.get(f"/v1/invoices/{key}").status_code == 422
     assert api.put(f"/v1/invoices/{'K' * 2000}", json=_invoice(customer["id"])).status_code == 201
     assert api.put(f"/v1/invoices/{'é' * 1001}", json=_invoice(customer["id"])).status_code == 422  # 2,002 bytes
+
+
+def test_X2_B1_an_inbound_body_nested_past_any_parser_is_malformed_json_not_a_500(api):
+    resp = api.post("/v1/inbound/email", content=b"[" * 5000, headers={"Content-Type": "application/json"})
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "MALFORMED_JSON", resp.text

@@ -424,3 +424,25 @@ def test_X7_prompt_injection_changes_nothing_beyond_its_own_triage(ai, fake_mode
     actions = [a for g in api.get(f"/v1/tasks/{comm['task_id']}").json()["action_groups"] for a in g["actions"]]
     assert all("command" not in a["payload"] and "close" not in a["payload"].get("summary", "").lower()
                for a in actions)
+
+
+def test_B1_A6_a_decision_landing_while_its_task_closes_makes_a_new_task_instead(system):
+    api = system.api(ai_suggestions=True)
+    customer, email = customer_with_contact(api)
+    inv = api.invoice(customer["id"], number="INV-2026-0555", amount="300.00")
+    task = api.task(customer["id"], [inv["id"]], title="Overdue INV-2026-0555", category="payment_reminder")["task"]
+    system.stack.stop("triage")  # the message is stored, with the task open, and waits for its decision
+    try:
+        receipt = send_email(api, email, "Copy of invoice INV-2026-0555",
+                             "Hi,\n\nCould you send us a copy of invoice INV-2026-0555? Our AP team needs the "
+                             "PDF to process payment.\n\nThanks,\nMarie")
+        # A user's close, caught half-way: the decision must wait for it and then see the task closed.
+        with system.holding("update tasks.tasks set status = 'completed' where id = %s", (task["id"],)):
+            system.stack.start("triage")
+            system.wait_for_a_lock_wait(timeout_s=30)
+    finally:
+        if "triage" not in system.stack.processes:  # whatever failed, the shared system keeps its triage
+            system.stack.start("triage")
+    comm = wait_decided(api, receipt["communication_id"])
+    assert comm["task_id"] != task["id"]
+    assert api.get(f"/v1/tasks/{task['id']}").json()["actions"] == []  # nothing added to the closed task

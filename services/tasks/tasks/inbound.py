@@ -168,6 +168,9 @@ class InboundEntrypoints:
         with self.db.transaction(self.caller) as uow:
             if not uow.first_delivery("tasks.on_triage_decided", str(envelope.event_id)):
                 return
+            # B5 as it stands when the decision lands: a switch-off committing meanwhile waits for this (or
+            # this for it). Settings first, as every path that takes them (README, lock order).
+            settings = repo.tenant_settings(uow, share=True)
             comm = repo._row(uow.execute(select(communications).where(
                 communications.c.id == data.communication_id).with_for_update()))
             if comm is None or comm["status"] == "decided":
@@ -177,9 +180,9 @@ class InboundEntrypoints:
                             extra={"communication_id": str(comm["id"])})
                 return
             customer = repo.get_customer(uow, comm["customer_id"])
-            linked = repo.get_task(uow, data.task_id) if data.task_id else None
+            # Locked, as a close locks it: actions are never added to a task closing at the same moment.
+            linked = repo.get_task(uow, data.task_id, lock=True) if data.task_id else None
             invoices = _rows(uow.execute(select(m.invoices).where(m.invoices.c.customer_id == customer["id"])))
-            settings = repo.tenant_settings(uow)
             decision = data.model_dump(mode="json")
             plan = rules.plan_decision(decision, customer["id"], linked, invoices, bool(settings["ai_suggestions"]))
             if plan.link_task_id:
@@ -264,9 +267,10 @@ class InboundEntrypoints:
         with self.db.transaction(self.caller) as uow:
             if not uow.first_delivery("tasks.on_actions_suggested", str(envelope.event_id)):
                 return
+            ai_suggestions = repo.tenant_settings(uow, share=True)["ai_suggestions"]  # settings before the task
             task = repo.get_task(uow, data.task_id, lock=True)
             if (task is None or task["status"] not in domain.OPEN_TASK_STATUSES or not data.suggested_actions
-                    or not repo.tenant_settings(uow)["ai_suggestions"]):
+                    or not ai_suggestions):
                 return
             # An email suggested for the customer goes to its main contact unless the user changes it.
             main = repo.main_contact(uow, task["customer_id"])

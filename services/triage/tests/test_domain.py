@@ -223,3 +223,15 @@ def test_language_guess():
     assert extract.detect_language("Bonjour, nous avons bien reçu votre facture, merci") == "fr"
     assert extract.detect_language("Guten Tag, die Rechnung ist bezahlt, danke") == "de"
     assert extract.detect_language("Hello, we will pay the invoice") == "en"
+
+
+def test_B1_an_amount_no_invoice_could_owe_is_not_a_fact():
+    assert extract.amount("we will pay 1 000 000 000 000 EUR on Friday") == (None, None)
+    assert extract.amount("we will pay 999 999 999 999,99 EUR on Friday") == (Decimal("999999999999.99"), "EUR")
+
+
+def test_B1_an_amount_is_read_from_its_own_few_characters_not_a_whole_run_of_digits():
+    # Unbounded, a long run of digits and spaces with no currency after it took time quadratic in its
+    # length, on the service's one thread: the match is at most the amount's own 24 characters.
+    match = extract.AMOUNT.search("1 " * 5000 + "EUR")
+    assert match is not None and len(match.group(0)) <= 30

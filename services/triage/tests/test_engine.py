@@ -163,3 +163,10 @@ def test_B1_every_cue_occurs_in_training_text():
     unused = [(family, p) for family, patterns in cues.CUES.items() for p in patterns
               if not any(re.search(p if p.startswith(("^", r"\b")) else rf"\b{p}", t, re.MULTILINE) for t in texts)]
     assert unused == []
+
+
+def test_B1_a_message_with_an_impossible_amount_is_still_triaged(local):
+    decision, meta, _ = Engine(AiSettings(), local, None).decide(message(
+        body="Bonjour, nous nous engageons à régler 1 000 000 000 000 € le 28.11.2026 pour la facture FAC-8812."))
+    assert decision.category == "promise_to_pay" and decision.facts.promised_amount is None
+    assert decision.facts.invoice_numbers == ["FAC-8812"]

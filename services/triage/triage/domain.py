@@ -113,6 +113,9 @@ class Decision:
     suggested_actions: list[SuggestedAction]
 
 
+MAX_AMOUNT = Decimal("1e12")  # what a money column holds (14 digits, 2 after the point)
+
+
 def _money(value: str | None) -> Decimal | None:
     if value in (None, ""):
         return None
@@ -120,7 +123,7 @@ def _money(value: str | None) -> Decimal | None:
         amount = Decimal(str(value).replace(",", ".").replace(" ", ""))
     except InvalidOperation as exc:
         raise InvalidDecision(f"promised_amount {value!r} is not a number") from exc
-    if amount <= 0 or amount >= Decimal("1e12"):
+    if amount <= 0 or amount >= MAX_AMOUNT:
         raise InvalidDecision("promised_amount out of range")
     return amount.quantize(Decimal("0.01"))
 

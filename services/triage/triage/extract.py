@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from email_reply_parser import EmailReplyParser
 
+from triage.domain import MAX_AMOUNT
+
 # Quote headers email_reply_parser does not know (it reads English "On ... wrote:").
 QUOTE_HEADERS = re.compile(
     r"^\s*(?:Le .{5,80}a écrit\s*:|Am .{5,80}schrieb.{0,60}:|El .{5,80}escribió\s*:|"
@@ -37,9 +39,12 @@ INVOICE_NUMBER = re.compile(r"\b(?:INV|FAC|FA|RE|F|R|RG|NR)[-/ ]?\d[\d-]{1,18}\d
 
 CURRENCY_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "EURO": "EUR", "EUROS": "EUR", "CHF": "CHF",
                     "EUR": "EUR", "USD": "USD", "GBP": "GBP"}
+# The digits of an amount run 24 characters at most ("1 000 000 000,00" is 16): unbounded, a long run
+# of digits and spaces with no currency after it cost time quadratic in its length (a 20,000-character
+# "1 1 1 ..." took 11 s, and the service's one thread with it).
 AMOUNT = re.compile(
-    r"(?:(?:€|\$|£|\b(?:EUR|USD|GBP|CHF))\s?\d[\d.,'\u00a0\u202f ]*\d?|"
-    r"\b\d[\d.,'\u00a0\u202f ]*\d?\s?(?:€|\$|£|(?:EUR|USD|GBP|CHF|euros?)\b))",
+    r"(?:(?:€|\$|£|\b(?:EUR|USD|GBP|CHF))\s?\d[\d.,'\u00a0\u202f ]{0,24}\d?|"
+    r"\b\d[\d.,'\u00a0\u202f ]{0,24}\d?\s?(?:€|\$|£|(?:EUR|USD|GBP|CHF|euros?)\b))",
     re.IGNORECASE,
 )
 
@@ -118,7 +123,7 @@ def amount(text: str) -> tuple[Decimal | None, str | None]:
     for match in AMOUNT.finditer(text):
         snippet = match.group(0).strip().rstrip(".,")
         price = Price.fromstring(snippet)
-        if price.amount is None or price.amount <= 0:
+        if price.amount is None or not 0 < price.amount < MAX_AMOUNT:  # not money anyone owes
             continue
         currency = _currency(price.currency, snippet)
         if currency is None:

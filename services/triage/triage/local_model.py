@@ -40,6 +40,9 @@ def load_corpus(*parts: str) -> list[dict]:
     return rows
 
 
+READ_CHARS = 20_000
+
+
 def features_text(channel: str, subject: str | None, body: str) -> str:
     """What the classifier reads: the subject and the new part of an e-mail (no quoted history or signature),
     or the SMS / call transcript, normalised (:func:`triage.cues.normalise`)."""
@@ -109,6 +112,9 @@ class LocalClassifier:
         return self.classes[best], float(probas[best])
 
     def classify(self, message: CommunicationReceived) -> ModelOutput:
+        # What a person writes comes first; a 200,000-character body would hold the service's one thread
+        # for a second of regular expressions (the model is sent 8,000).
+        message = message.model_copy(update={"body": message.body[:READ_CHARS]})
         category, confidence = self.predict(message.channel, message.subject, message.body)
         return self.decide(message, category, confidence)
 

@@ -197,7 +197,7 @@ async def inbound(channel: Channel, request: Request, tenant: uuid.UUID | None =
         if form is None:
             try:
                 data = json.loads(raw or b"null")
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # 1,000 nested brackets are not a message either
                 raise ValidationFailed("the body is not valid JSON", code="MALFORMED_JSON") from exc
             fields = parse_json(channel, data)
         elif content_type == "multipart/form-data" and channel == "email":

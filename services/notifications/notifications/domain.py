@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html as html_lib
 import re
 from dataclasses import dataclass
 from email.utils import parseaddr
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
-from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 # ---- delivery states (E2) ------------------------------------------------------------------
@@ -224,7 +224,7 @@ def check_template(parts: dict[str, str | None], samples: dict[str, object]) -> 
         used |= names
         try:
             _env(part).from_string(source).render(**samples)
-        except (UndefinedError, SecurityError, TypeError, ValueError, ArithmeticError) as exc:
+        except Exception as exc:  # whatever a tenant's template does wrong (a filter on the wrong type, endless recursion)
             raise TemplateInvalid(part, f"test render failed: {exc}", _render_error_line(exc)) from None
     return used
 
@@ -264,7 +264,7 @@ def render(parts: dict[str, str | None], variables: dict[str, object]) -> dict[s
             continue
         try:
             out[part] = _env(part).from_string(source).render(**variables)
-        except (UndefinedError, SecurityError, TypeError, ValueError, ArithmeticError) as exc:
+        except Exception as exc:  # whatever a tenant's template does wrong (a filter on the wrong type, endless recursion)
             raise Refused("TEMPLATE_RENDER_FAILED", f"{part}: {exc}") from None
     return out
 
@@ -272,6 +272,11 @@ def render(parts: dict[str, str | None], variables: dict[str, object]) -> dict[s
 # ---- tracking (open pixel, click redirects) -----------------------------------------------------
 
 HREF_RE = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?://[^"']+)\2""", re.IGNORECASE)
+
+
+def link_target(href: str) -> str:
+    """Where a tracked link sends the reader: the href as the browser reads it (``&amp;`` is ``&``)."""
+    return html_lib.unescape(href)
 
 
 def rewrite_links(html: str, make_link) -> str:

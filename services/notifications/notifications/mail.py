@@ -79,7 +79,9 @@ def compose(*, delivery_id: str, tenant_id: str, domain: str, from_addr: str, fr
         msg["To"] = ", ".join(to)
     if cc:
         msg["Cc"] = ", ".join(cc)
-    msg["Subject"] = _header(subject or "")
+    # A header is one line: a subject written (or rendered from a variable) over several is joined, not
+    # refused by the MIME classes on every attempt until the delivery fails.
+    msg["Subject"] = _header(" ".join((subject or "").split()))
     msg["X-Followup-Delivery"] = delivery_id
     return msg
 

@@ -248,7 +248,7 @@ class NotificationsService(PlatformEndpoints):
                 return None
             d = repo.get_delivery(uow, link["delivery_id"], lock=True)
             flows.change(uow, d, "clicked" if kind == "click" else "opened")
-            return link["url"]
+            return domain.link_target(link["url"]) if link["url"] else None
 
     @rpc
     def provider_callback(self, provider: str, payload: dict) -> dict:

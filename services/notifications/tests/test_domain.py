@@ -293,3 +293,33 @@ def test_A4_who_also_gets_an_in_app_notification_by_email(kind, users, expected)
 def test_A4_user_ids_match_whatever_type_they_come_as():
     import uuid
     assert domain.email_copies("action_assigned", [uuid.UUID(ANN)], SETTINGS) == [(ANN, "ann@acme.example")]
+
+
+@pytest.mark.parametrize("source,samples", [
+    ("{{ name|dictsort }}", {"name": "abc"}),  # a filter on the wrong type: AttributeError
+    ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", {}),  # endless recursion
+])
+def test_E4_any_failing_test_render_is_refused_not_a_500(source, samples):
+    with pytest.raises(domain.TemplateInvalid):
+        domain.check_template({"body_text": source}, samples)
+    with pytest.raises(domain.Refused) as exc:  # and at send time, a failed delivery with its reason
+        domain.render({"body_text": source}, samples)
+    assert exc.value.code == "TEMPLATE_RENDER_FAILED"
+
+
+def test_E2_a_tracked_link_leads_where_the_html_points():
+    assert domain.link_target("https://pay.example/i?inv=1&amp;t=z") == "https://pay.example/i?inv=1&t=z"
+    assert domain.link_target("https://pay.example/plain") == "https://pay.example/plain"
+
+
+def test_E1_a_subject_written_over_several_lines_is_sent_on_one():
+    from datetime import datetime, timezone
+
+    from notifications.mail import compose
+
+    msg = compose(delivery_id="00000000-0000-0000-0000-000000000001", tenant_id="00000000-0000-0000-0000-000000000002",
+                  domain="mail.example", from_addr="a@x.example", from_name=None, reply_to=None, to=["b@y.example"],
+                  cc=[], subject="Invoice F-1\r\nBcc: everyone@evil.example", body_text="Hi", body_html=None,
+                  attachments=[], sent_at=datetime(2026, 11, 23, tzinfo=timezone.utc))
+    assert msg["Subject"] == "Invoice F-1 Bcc: everyone@evil.example" and msg["Bcc"] is None
+    assert b"\r\nBcc:" not in msg.as_bytes()

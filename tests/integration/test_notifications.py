@@ -458,3 +458,21 @@ def test_E3_an_sms_whose_answer_was_lost_to_a_timeout_is_looked_up_not_sent_agai
     request_notification(system, api.tenant_id, idempotency_key=second, kind="action_sms", channel="sms",
                          recipients=[{"address": "+33666666666"}], content={"body_text": "Reminder"})
     wait_for(lambda: states(api, second) == {"+33666666666": "delivered"})
+
+
+def test_E3_a_send_the_batch_had_no_time_for_is_not_counted_as_an_attempt(fresh_stack):
+    """A slow provider runs a batch past its deadline: the sends it never reached go again, with none
+    of their attempts spent (with one attempt allowed they used to fail, never tried)."""
+    system = fresh_stack(start=("provider-stub", "notifications", "gateway"), env={
+        "SMTP_POOL_SIZE": "1", "SEND_BATCH_DEADLINE_S": "1", "SEND_MAX_ATTEMPTS": "1",
+        "PROVIDER_STUB_AUTO_STATUS": "none"})
+    api = system.api()
+    stub = Stub(system)
+    stub.control(stall_next=1, stall_s=2)
+    key = uuid.uuid4().hex
+    phones = ["+33677777771", "+33677777772", "+33677777773"]
+    request_notification(system, api.tenant_id, idempotency_key=key, kind="action_sms", channel="sms",
+                         recipients=[{"address": p} for p in phones], content={"body_text": "Reminder"})
+    wait_for(lambda: set(states(api, key).values()) == {"sent"})
+    assert all(d["attempts"] == 1 for d in deliveries(api, key)["deliveries"])
+    assert sorted(m["to"] for m in stub.requests()["sms"]) == phones

@@ -37,6 +37,8 @@ class Outcome:
     # The request may have been taken before the answer was lost (a timeout, a dropped connection once it
     # was sent): the next attempt looks it up before it sends again.
     unknown: bool = False
+    # False when the provider was never called (the batch ran out of time first): not an attempt.
+    attempted: bool = True
 
 
 def message_id_for(delivery_id: str, tenant_id: str, domain: str) -> str:

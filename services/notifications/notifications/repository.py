@@ -73,7 +73,7 @@ DELIVERY_COLUMNS = {"id": "uuid", "message_id": "uuid", "channel": "text", "reci
                     "user_id": "uuid", "state": "text", "reason": "text", "provider": "text", "send_state": "text"}
 # Columns that senders and callbacks change (set_deliveries), with their types.
 DELIVERY_UPDATES = {"state": "text", "reason": "text", "updated_at": "timestamptz", "send_state": "text",
-                    "provider_ref": "text", "accepted_at": "timestamptz", "last_error": "text"}
+                    "provider_ref": "text", "accepted_at": "timestamptz", "last_error": "text", "attempts": "int"}
 
 
 def insert_messages(uow: UnitOfWork, items: list[tuple]) -> dict:

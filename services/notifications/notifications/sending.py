@@ -78,10 +78,15 @@ def begin(uow: UnitOfWork, timers: list[DueTimer], rate_limits, public_base: str
 
 def settle(uow: UnitOfWork, results: list[tuple[Attempt, Outcome]], policy: domain.RetryPolicy) -> None:
     rows = repo.deliveries_for_update(uow, [a.timer.key for a, _ in results])
-    sent, failed, retry, reports, finished = [], [], [], [], []
+    sent, failed, retry, untried, reports, finished = [], [], [], [], [], []
     for attempt, outcome in results:
         d = rows[attempt.timer.key]
-        if outcome.accepted:
+        if not outcome.attempted:  # its turn never came: it keeps its attempts and goes again soon
+            untried.append({"id": d["id"], "send_state": "pending", "attempts": d["attempts"] - 1,
+                            "last_error": outcome.reason, "updated_at": uow.now})
+            uow.schedule(SEND_TIMER, attempt.timer.key, uow.now + timedelta(seconds=policy.delay_s(1, random.random())),
+                         attempt.timer.payload)
+        elif outcome.accepted:
             sent.append({"id": d["id"], "send_state": "sent", "provider_ref": outcome.provider_ref,
                          "accepted_at": uow.now, "last_error": None, "updated_at": uow.now})
             reports.append((d, "sent", None))
@@ -100,7 +105,7 @@ def settle(uow: UnitOfWork, results: list[tuple[Attempt, Outcome]], policy: doma
             delay = policy.delay_s(d["attempts"], random.random())
             uow.schedule(SEND_TIMER, attempt.timer.key, uow.now + timedelta(seconds=delay), attempt.timer.payload)
             metrics.NOTIFICATION_RETRIES.labels(d["provider"]).inc()
-    for batch in (sent, failed, retry):
+    for batch in (sent, failed, retry, untried):
         repo.set_deliveries(uow, batch)
     change_many(uow, reports)
     uow.complete_timers(finished)

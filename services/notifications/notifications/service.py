@@ -87,7 +87,8 @@ class NotificationsService(PlatformEndpoints):
     def _attempt(self, attempt: sending.Attempt, deadline: float) -> Outcome:
         d = attempt.delivery
         if time.monotonic() > deadline:
-            return Outcome(False, reason="not attempted: the batch ran past its deadline (provider slow)")
+            return Outcome(False, reason="not attempted: the batch ran past its deadline (provider slow)",
+                           attempted=False)
         started = time.perf_counter()
         try:
             ref = self._look_up(d) if attempt.unknown else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 import uuid
 
 import httpx
@@ -476,3 +477,32 @@ def test_E3_a_send_the_batch_had_no_time_for_is_not_counted_as_an_attempt(fresh_
     wait_for(lambda: set(states(api, key).values()) == {"sent"})
     assert all(d["attempts"] == 1 for d in deliveries(api, key)["deliveries"])
     assert sorted(m["to"] for m in stub.requests()["sms"]) == phones
+
+
+def test_E5_a_reconnecting_stream_resumes_where_the_browser_left_it(system, api):
+    user = api.user()
+    keys = [uuid.uuid4().hex for _ in range(3)]
+    for n, key in enumerate(keys):
+        request_notification(system, api.tenant_id, idempotency_key=key, kind="action_assigned", channel="in_app",
+                             recipients=[{"address": "me", "user_id": user.user_id}],
+                             content={"subject": f"Item {n}", "body_text": "x"})
+    wait_for(lambda: len(user.get("/v1/notifications").json()["items"]) == 3)
+    seqs = sorted(i["seq"] for i in user.get("/v1/notifications").json()["items"])
+
+    def first_blocks(headers=None, params=None, until="event: unread"):
+        with httpx.Client(base_url=system.base_url, timeout=30,
+                          headers={"Authorization": f"Bearer {user.key}", **(headers or {})}) as c:
+            with c.stream("GET", "/v1/notifications/stream", params=params) as stream:
+                buffer, deadline = "", time.monotonic() + 10
+                for chunk in stream.iter_text():  # keep-alives come every few seconds: the deadline is checked
+                    buffer += chunk
+                    if until in buffer or time.monotonic() > deadline:
+                        break
+                return buffer.split("\n\n")
+
+    # A fresh stream says where it starts, so a drop before any item resumes from there, not from "now".
+    assert f"id: {seqs[-1]}" in first_blocks(until=f"id: {seqs[-1]}")[0]
+    # The browser reconnects to the URL it had (?after=0) with the last id it saw: it gets only what followed.
+    blocks = first_blocks(headers={"Last-Event-ID": str(seqs[0])}, params={"after": 0})
+    titles = [json.loads(b.split("data: ", 1)[1])["title"] for b in blocks if "event: notification" in b]
+    assert titles == ["Item 1", "Item 2"]

@@ -78,11 +78,13 @@ async def put_notification_settings(body: NotificationSettings, who: Caller = De
 async def stream(request: Request, after: int | None = Query(None, ge=0, le=MAX_SEQ), who: Caller = Depends(caller)):
     """Server-sent events: ``event: notification`` for each new item, ``event: unread`` with the count.
 
-    Starts after ``after`` (or the ``Last-Event-ID`` a reconnecting browser sends), else from now.
+    Starts after the ``Last-Event-ID`` a reconnecting browser sends, else ``after``, else from now. A
+    browser reconnects to the same URL, so ``after`` would replay what it already had if it won.
     """
     principal = who.principal()
     rpc = request.app.state.rpc
-    last = after if after is not None else _int(request.headers.get("last-event-id"))
+    resumed = _int(request.headers.get("last-event-id"))
+    last = resumed if resumed is not None else after
     if last is None:
         latest = await rpc.call("notifications", "inbox", principal, limit=1)
         last = latest["items"][0]["seq"] if latest["items"] else 0
@@ -90,7 +92,8 @@ async def stream(request: Request, after: int | None = Query(None, ge=0, le=MAX_
     async def events():
         nonlocal last
         idle = 0.0
-        yield "retry: 2000\n\n"
+        # The position at once: a connection dropped before the first item resumes from here, not "now".
+        yield f"retry: 2000\nid: {last}\n\n"
         while not await request.is_disconnected():
             try:
                 page = await rpc.call("notifications", "inbox", principal, after_seq=last, limit=100,

@@ -446,3 +446,39 @@ def test_B1_A6_a_decision_landing_while_its_task_closes_makes_a_new_task_instead
     comm = wait_decided(api, receipt["communication_id"])
     assert comm["task_id"] != task["id"]
     assert api.get(f"/v1/tasks/{task['id']}").json()["actions"] == []  # nothing added to the closed task
+
+
+def test_B1_a_providers_message_is_kept_whatever_it_holds(system, api):
+    """A provider cannot be asked to send less: a refusal is retried for days, then the message is gone.
+    An email with a 2 MB attachment, one whose text is longer than is stored, and an MMS with no text
+    are all received (an API caller's JSON is still refused with the field at fault)."""
+    import base64
+
+    phone = f"+447700{uuid.uuid4().int % 10**6:06d}"
+    customer, email = customer_with_contact(api, phone=phone)
+    secret = api.get("/v1/inbound/webhook-secret").json()["secret"]
+    base = system.base_url
+
+    def sendgrid(text: str, **files) -> httpx.Response:
+        parts = {"from": (None, email), "to": (None, "ar@acme.example"), "subject": (None, "Proof of payment"),
+                 "text": (None, text), **files}
+        request = httpx.Request("POST", f"{base}/v1/inbound/email?tenant={api.tenant_id}", files=parts)
+        raw = request.read()
+        request.headers["X-Followup-Signature"] = _signed(secret, raw)
+        return httpx.Client(timeout=60).send(request)
+
+    with_pdf = sendgrid("We paid, proof attached.", attachment1=("proof.pdf", b"%PDF" + b"0" * 2_000_000,
+                                                                  "application/pdf"))
+    assert with_pdf.status_code == 202, with_pdf.text
+    long = sendgrid("We paid. " + "x" * 250_000)
+    assert long.status_code == 202, long.text
+    stored = api.get(f"/v1/communications/{long.json()['communication_id']}").json()
+    assert len(stored["body"]) == 200_000 and stored["body"].startswith("We paid.")
+
+    url = f"{base}/v1/inbound/sms?tenant={api.tenant_id}"
+    form = {"From": phone, "To": "+15005550006", "Body": "", "NumMedia": "1", "MessageSid": "MM" + uuid.uuid4().hex}
+    sig = base64.b64encode(hmac.new(secret.encode(), (url + "".join(k + form[k] for k in sorted(form))).encode(),
+                                    hashlib.sha1).digest()).decode()
+    mms = httpx.post(url, data=form, headers={"X-Twilio-Signature": sig})
+    assert mms.status_code == 202, mms.text
+    assert mms.json()["customer_id"] == customer["id"]

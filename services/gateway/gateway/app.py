@@ -119,6 +119,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(tasks_routes.router)
     app.include_router(notifications_routes.router)
     app.include_router(inbound_routes.router)
-    app.add_middleware(GatewayMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(GatewayMiddleware, max_body_bytes=settings.max_body_bytes,
+                       inbound_max_body_bytes=settings.inbound_max_body_bytes)
     openapi.install(app)
     return app

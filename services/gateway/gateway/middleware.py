@@ -14,6 +14,7 @@ from common.errors import PayloadTooLarge
 from gateway.responses import error_response
 
 log = logging.getLogger("gateway.access")
+INBOUND_PREFIX = "/v1/inbound/"
 
 
 class BodyTooLarge(HTTPException):
@@ -25,9 +26,12 @@ class BodyTooLarge(HTTPException):
 
 
 class GatewayMiddleware:
-    def __init__(self, app, max_body_bytes: int):
+    def __init__(self, app, max_body_bytes: int, inbound_max_body_bytes: int | None = None):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # A provider forwards an email with its attachments (SendGrid: up to 30 MB) and cannot be asked
+        # to send less; it would retry a 413 for days and then drop the message.
+        self.inbound_max_body_bytes = inbound_max_body_bytes or max_body_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -46,12 +50,14 @@ class GatewayMiddleware:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
+        limit = self.inbound_max_body_bytes if scope["path"].startswith(INBOUND_PREFIX) else self.max_body_bytes
+
         def too_large():  # built only when needed: most requests never are; send_wrapper adds the id
-            return error_response(PayloadTooLarge(f"request bodies are limited to {self.max_body_bytes} bytes"))
+            return error_response(PayloadTooLarge(f"request bodies are limited to {limit} bytes"))
 
         declared = headers.get(b"content-length")
         try:
-            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            if declared is not None and declared.isdigit() and int(declared) > limit:
                 await too_large()(scope, receive, send_wrapper)
                 return
             received = 0
@@ -61,8 +67,8 @@ class GatewayMiddleware:
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
-                    if received > self.max_body_bytes:
-                        raise BodyTooLarge(self.max_body_bytes)
+                    if received > limit:
+                        raise BodyTooLarge(limit)
                 return message
 
             await self.app(scope, receive_limited, send_wrapper)

@@ -13,6 +13,8 @@ class GatewaySettings(CommonSettings):
     api_key_pepper: str = Field(min_length=16)
     webhook_signing_secret: str = Field(min_length=16)
     max_body_bytes: int = Field(1_048_576, ge=1024)
+    # Inbound webhooks only: an email forwarded with its attachments (SendGrid's own limit is 30 MB).
+    inbound_max_body_bytes: int = Field(31_457_280, ge=1024)
     rate_limit_per_second: float = Field(200.0, gt=0)
     rate_limit_burst: int = Field(400, ge=1)
     idempotency_ttl_s: int = Field(24 * 3600, ge=1)

@@ -129,6 +129,10 @@ class ActionsSuggested(Contract):
 
 # ---- inbound API command (gateway -> tasks.receive_communication) -----------------------------------
 
+MAX_INBOUND_BODY = 200_000
+MAX_INBOUND_SUBJECT = 1000
+
+
 class InboundCommunication(Contract):
     """One inbound message as the gateway normalised it from JSON or a provider's webhook shape."""
 
@@ -136,7 +140,9 @@ class InboundCommunication(Contract):
     from_address: str = Field(min_length=1, max_length=320)
     to_address: str | None = Field(None, max_length=320)
     subject: str | None = Field(None, max_length=1000)
-    body: str = Field(min_length=1, max_length=200_000)
+    # Empty when a provider forwards a message with no text (a subject-only email, a picture by MMS, a
+    # call nobody spoke on): the message was received all the same.
+    body: str = Field(max_length=MAX_INBOUND_BODY)
     received_at: Moment
     external_id: str = Field(min_length=1, max_length=300)
 

@@ -33,7 +33,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from common.context import Principal
-from common.contracts.triage import GradingRequest, InboundCommunication
+from common.contracts.triage import (MAX_INBOUND_BODY, MAX_INBOUND_SUBJECT, GradingRequest,
+                                     InboundCommunication)
 from common.errors import Unauthenticated, ValidationFailed
 from common.rpc import validation_details
 from gateway.deps import STAFF, Caller, caller, staff
@@ -115,6 +116,13 @@ def parse_json(channel: str, data) -> dict:
             "body": msg.body, "received_at": msg.received_at, "external_id": msg.external_id}
 
 
+def _cut(text: str | None, limit: int) -> str | None:
+    """A provider's message is kept, cut to what is stored, rather than refused: the provider would retry
+    the refusal for days and then drop the message. (An API caller's JSON is refused instead, with the
+    field at fault, since it can send again.)"""
+    return text[:limit] if text else text
+
+
 def parse_sendgrid(form: dict, raw: bytes) -> dict:
     """SendGrid Inbound Parse (non-raw mode)."""
     headers = HeaderParser().parsestr(form.get("headers") or "")
@@ -132,7 +140,8 @@ def parse_sendgrid(form: dict, raw: bytes) -> dict:
 
         body = re.sub(r"<[^>]+>", " ", form["html"])
     return {"channel": "email", "from_address": form.get("from") or "", "to_address": form.get("to"),
-            "subject": form.get("subject"), "body": body.strip(), "received_at": received,
+            "subject": _cut(form.get("subject"), MAX_INBOUND_SUBJECT), "body": _cut(body.strip(), MAX_INBOUND_BODY),
+            "received_at": received,
             "external_id": (headers.get("Message-ID") or "").strip() or _digest_id("sendgrid", raw)}
 
 
@@ -144,7 +153,7 @@ def parse_twilio(channel: str, form: dict, raw: bytes) -> dict:
         text = form.get("Body") or ""
         external = form.get("MessageSid") or form.get("SmsSid")
     return {"channel": channel, "from_address": form.get("From") or "", "to_address": form.get("To"),
-            "subject": None, "body": text.strip(), "received_at": _now(),
+            "subject": None, "body": _cut(text.strip(), MAX_INBOUND_BODY), "received_at": _now(),
             "external_id": external or _digest_id("twilio", raw)}
 
 

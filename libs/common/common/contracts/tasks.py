@@ -5,12 +5,12 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from common.contracts.envelope import event
 from common.contracts.notifications import MAX_RECIPIENTS
 from common.contracts.types import (Currency, Day, ExternalId, JsonObject, Moment, Money, Name, PositiveMoney,
-                                    TimeZone, UniqueIds)
+                                    SendableEmail, TimeZone, UniqueIds)
 
 ACTION_TYPES = ("email", "sms", "call", "internal_note", "promise_to_pay", "generic")
 ActionType = Literal["email", "sms", "call", "internal_note", "promise_to_pay", "generic"]
@@ -37,7 +37,7 @@ class CustomerCreate(Command):
 
 class ContactCreate(Command):
     name: Name
-    email: EmailStr | None = None
+    email: SendableEmail | None = None
     phone: str | None = Field(None, pattern=r"^\+[1-9]\d{6,14}$", description="E.164, e.g. +33612345678")
     is_main: bool = False
 
@@ -259,9 +259,9 @@ class AiDraft(BaseModel):
 
 
 class EmailPayload(Command):
-    to: list[EmailStr] = Field(default_factory=list, max_length=50)
-    cc: list[EmailStr] = Field(default_factory=list, max_length=50)
-    bcc: list[EmailStr] = Field(default_factory=list, max_length=50)
+    to: list[SendableEmail] = Field(default_factory=list, max_length=50)
+    cc: list[SendableEmail] = Field(default_factory=list, max_length=50)
+    bcc: list[SendableEmail] = Field(default_factory=list, max_length=50)
     subject: str = Field("", max_length=998)
     body: str = Field("", max_length=100_000)
     ai_draft: AiDraft | None = Field(None, description="an AI-drafted reply for review")

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, AwareDatetime, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, PlainSerializer, StringConstraints
 
 
 @lru_cache(maxsize=1)
@@ -116,3 +116,14 @@ def _json_object(value: dict) -> dict:
 
 
 JsonObject = Annotated[dict[str, Any], AfterValidator(_json_object)]
+
+
+def _sendable(address: str) -> str:
+    # Mail leaves without SMTPUTF8, as the notifications service checks each recipient: an address it
+    # cannot send to is refused where it is written, not found out when the email fails for everyone.
+    if not address.isascii():
+        raise ValueError("an email address with characters outside ASCII cannot be sent to")
+    return address
+
+
+SendableEmail = Annotated[EmailStr, AfterValidator(_sendable)]

@@ -128,3 +128,12 @@ def test_A1_an_ai_draft_checks_its_own_fields_and_carries_the_rest():
     for bad in ({"body": "x" * 100_001}, {"confidence": 2}, {"body": ["not", "text"]}):
         with pytest.raises(ValidationError):
             c.EmailPayload(ai_draft=bad)
+
+
+def test_D5_an_address_the_mail_cannot_go_to_is_refused_where_it_is_written():
+    assert c.EmailPayload(to=["jose@example.com"]).to == ["jose@example.com"]
+    for bad in ("josé@example.com", "ann@bücher.example"):
+        with pytest.raises(ValidationError):
+            c.EmailPayload(to=[bad])
+        with pytest.raises(ValidationError):
+            c.ContactCreate(name="José", email=bad)

@@ -235,3 +235,18 @@ def test_B1_an_amount_is_read_from_its_own_few_characters_not_a_whole_run_of_dig
     # length, on the service's one thread: the match is at most the amount's own 24 characters.
     match = extract.AMOUNT.search("1 " * 5000 + "EUR")
     assert match is not None and len(match.group(0)) <= 30
+
+
+@pytest.mark.parametrize("written,amount", [
+    ("1,500", "1500.00"), ("1.250,50", "1250.50"), ("980.50", "980.50"), ("12,5", "12.50"), ("1 250,00", "1250.00"),
+    ("1,250.00", "1250.00"), ("1500", "1500.00"), ("99.9", "99.90"),
+])
+def test_B1_a_models_amount_is_read_with_its_separators(written, amount):
+    decision = validate_output(out(facts={"promised_amount": written, "currency": "EUR"}), message())
+    assert decision.facts.promised_amount == Decimal(amount)
+
+
+@pytest.mark.parametrize("written", ["1e3", "-5", "5 EUR", "1,5,0,0,,", "1000000000000"])
+def test_B1_a_models_amount_that_is_not_one_is_refused(written):
+    with pytest.raises(InvalidDecision):
+        validate_output(out(facts={"promised_amount": written}), message())

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -116,13 +117,25 @@ class Decision:
 MAX_AMOUNT = Decimal("1e12")  # what a money column holds (14 digits, 2 after the point)
 
 
+PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+GROUPED_NUMBER = re.compile(r"[\d.,'\u00a0\u202f ]+")
+
+
 def _money(value: str | None) -> Decimal | None:
+    """A model's amount: a plain number, or one written with the separators of its language ("1,500" is
+    fifteen hundred, "1.250,50" twelve hundred and fifty and a half), as the local extractor reads them."""
     if value in (None, ""):
         return None
-    try:
-        amount = Decimal(str(value).replace(",", ".").replace(" ", ""))
-    except InvalidOperation as exc:
-        raise InvalidDecision(f"promised_amount {value!r} is not a number") from exc
+    text = str(value).strip()
+    amount = None
+    if PLAIN_NUMBER.fullmatch(text):
+        amount = Decimal(text)
+    elif GROUPED_NUMBER.fullmatch(text):
+        from price_parser import Price
+
+        amount = Price.fromstring(text).amount
+    if amount is None:
+        raise InvalidDecision(f"promised_amount {value!r} is not a number")
     if amount <= 0 or amount >= MAX_AMOUNT:
         raise InvalidDecision("promised_amount out of range")
     return amount.quantize(Decimal("0.01"))

@@ -23,6 +23,13 @@ def request_notification(system, tenant_id: str, producer: str = "tasks", event_
     return body
 
 
+def request_in_app(system, tenant_id: str, user_id: str, key: str, kind: str, subject: str, body: str) -> dict:
+    """An in-app notice for one user, as tasks requests one."""
+    return request_notification(system, tenant_id, idempotency_key=key, kind=kind, channel="in_app",
+                                recipients=[{"address": "me", "user_id": user_id}],
+                                content={"subject": subject, "body_text": body})
+
+
 class Sink:
     def __init__(self, system):
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{system.stack.config.smtp_http_port}", timeout=30)

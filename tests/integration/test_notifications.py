@@ -15,7 +15,7 @@ import pytest
 from common.webhook_signing import HEADER, sign_header
 
 from .broker import drain, observe, wait_for
-from .notify import Sink, Stub, deliveries, request_notification, states
+from .notify import Sink, Stub, deliveries, request_in_app, request_notification, states
 
 
 def _email(api, key=None, **kw):
@@ -320,9 +320,8 @@ def test_E1_E5_in_app_inbox_unread_count_mark_read_and_live_stream(system, api):
     item_key = uuid.uuid4().hex
     with httpx.Client(base_url=system.base_url, headers={"Authorization": f"Bearer {api.key}"}, timeout=30) as c:
         with c.stream("GET", "/v1/notifications/stream") as stream:
-            request_notification(system, api.tenant_id, idempotency_key=item_key, kind="action_assigned",
-                                 channel="in_app", recipients=[{"address": "me", "user_id": api.user_id}],
-                                 content={"subject": "Action assigned to you", "body_text": "Call Dupont"})
+            request_in_app(system, api.tenant_id, api.user_id, item_key, "action_assigned",
+                           "Action assigned to you", "Call Dupont")
             buffer = ""
             for chunk in stream.iter_text():
                 buffer += chunk
@@ -345,9 +344,8 @@ def test_E5_unread_only_pages_hold_the_unread_items_however_many_newer_ones_were
     user = api.user()
     keys = [uuid.uuid4().hex for _ in range(4)]
     for n, key in enumerate(keys):
-        request_notification(system, api.tenant_id, idempotency_key=key, kind="promise_due_soon", channel="in_app",
-                             recipients=[{"address": "me", "user_id": user.user_id}],
-                             content={"subject": f"Notice {n}", "body_text": "A promise is due tomorrow"})
+        request_in_app(system, api.tenant_id, user.user_id, key, "promise_due_soon", f"Notice {n}",
+                       "A promise is due tomorrow")
         wait_for(lambda: len(user.get("/v1/notifications").json()["items"]) == n + 1)
     newest = user.get("/v1/notifications", params={"limit": 2}).json()["items"]
     user.post("/v1/notifications/read", json={"ids": [i["id"] for i in newest]})
@@ -483,9 +481,7 @@ def test_E5_a_reconnecting_stream_resumes_where_the_browser_left_it(system, api)
     user = api.user()
     keys = [uuid.uuid4().hex for _ in range(3)]
     for n, key in enumerate(keys):
-        request_notification(system, api.tenant_id, idempotency_key=key, kind="action_assigned", channel="in_app",
-                             recipients=[{"address": "me", "user_id": user.user_id}],
-                             content={"subject": f"Item {n}", "body_text": "x"})
+        request_in_app(system, api.tenant_id, user.user_id, key, "action_assigned", f"Item {n}", "x")
     wait_for(lambda: len(user.get("/v1/notifications").json()["items"]) == 3)
     by_seq = sorted((i["seq"], i["title"]) for i in user.get("/v1/notifications").json()["items"])
     seqs = [seq for seq, _ in by_seq]  # the three were accepted concurrently: in any order

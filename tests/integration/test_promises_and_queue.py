@@ -37,6 +37,17 @@ def record(admin, task, invoice, days=3, amount="300.00"):
     return resp.json()
 
 
+def erp_invoice_with_promise(api, number: str) -> tuple[str, dict, dict, dict]:
+    """An ERP's invoice of 100 EUR (by its external id) with a promise of all of it, in 5 days."""
+    customer = api.customer()
+    external_id = f"ERP-{uuid.uuid4().hex[:8]}"
+    body = {"customer_id": customer["id"], "number": number, "issue_date": "2026-11-01", "due_date": "2026-11-30",
+            "currency": "EUR", "amount": "100.00"}
+    invoice = api.put(f"/v1/invoices/{external_id}", json=body).json()
+    promise = record(api, api.task(customer["id"], [invoice["id"]])["task"], invoice, days=5, amount="100.00")
+    return external_id, body, invoice, promise
+
+
 def test_C1_C2_C3_due_soon_once_then_overdue_once_across_a_restart(promise_setup):
     system, admin, owner, customer, invoice, task, queue = promise_setup
     promise = record(admin, task, invoice, days=3)
@@ -418,15 +429,10 @@ def test_C2_a_promise_moved_while_the_time_zone_changes_waits_and_gets_the_new_z
 
 
 def test_C4_a_payment_of_all_that_a_credited_invoice_still_owes_keeps_its_larger_promise(system, api):
-    customer = api.customer()
-    external_id = f"ERP-{uuid.uuid4().hex[:8]}"
-    body = {"customer_id": customer["id"], "number": "CN-1", "issue_date": "2026-11-01", "due_date": "2026-11-30",
-            "currency": "EUR", "amount": "100.00"}
-    invoice = api.put(f"/v1/invoices/{external_id}", json=body).json()
-    promise = record(api, api.task(customer["id"], [invoice["id"]])["task"], invoice, days=5, amount="100.00")
+    external_id, body, invoice, promise = erp_invoice_with_promise(api, "CN-1")
     assert api.put(f"/v1/invoices/{external_id}", json={**body, "amount": "60.00"}).status_code == 200  # credit note
     assert api.get(f"/v1/tasks/{promise['task_id']}").json()["promise"]["status"] == "waiting"  # 60 still owed
-    paid = api.post("/v1/payments", json={"customer_id": customer["id"], "invoice_ids": [invoice["id"]],
+    paid = api.post("/v1/payments", json={"customer_id": body["customer_id"], "invoice_ids": [invoice["id"]],
                                           "amount": "60.00", "currency": "EUR", "paid_at": "2026-11-10T09:00:00Z"})
     assert paid.status_code == 201
     file = api.get(f"/v1/tasks/{promise['task_id']}").json()
@@ -435,17 +441,12 @@ def test_C4_a_payment_of_all_that_a_credited_invoice_still_owes_keeps_its_larger
 
 
 def test_C4_an_invoice_keeps_its_currency_while_a_promise_to_pay_it_is_open(api):
-    customer = api.customer()
-    external_id = f"ERP-{uuid.uuid4().hex[:8]}"
-    body = {"customer_id": customer["id"], "number": "FX-1", "issue_date": "2026-11-01", "due_date": "2026-11-30",
-            "currency": "EUR", "amount": "100.00"}
-    invoice = api.put(f"/v1/invoices/{external_id}", json=body).json()
-    promise = record(api, api.task(customer["id"], [invoice["id"]])["task"], invoice, days=5, amount="100.00")
+    external_id, body, invoice, promise = erp_invoice_with_promise(api, "FX-1")
     refused = api.put(f"/v1/invoices/{external_id}", json={**body, "currency": "USD"})
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "INVOICE_CURRENCY_FIXED"
     assert api.get(f"/v1/invoices/{external_id}").json()["currency"] == "EUR"
     # A USD payment of 100 therefore cannot keep the EUR promise.
-    assert api.post("/v1/payments", json={"customer_id": customer["id"], "invoice_ids": [invoice["id"]],
+    assert api.post("/v1/payments", json={"customer_id": body["customer_id"], "invoice_ids": [invoice["id"]],
                                           "amount": "100.00", "currency": "USD",
                                           "paid_at": "2026-11-10T09:00:00Z"}).status_code == 422
     assert api.patch(f"/v1/promises/{promise['id']}", json={"status": "cancelled"}).status_code == 200

@@ -13,6 +13,7 @@ from common.errors import Conflict, ValidationFailed
 LIVE_ACTION_STATUSES = frozenset({"new", "in_progress", "blocked"})
 CLOSED_ACTION_STATUSES = frozenset({"completed", "skipped"})
 OPEN_INVOICE_STATUSES = frozenset({"open", "disputed"})
+OPEN_PROMISE_STATUSES = frozenset({"waiting", "overdue"})
 
 
 def initial_action_status(assignee_user_id) -> str:

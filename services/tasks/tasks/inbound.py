@@ -59,6 +59,17 @@ def _rows(result) -> list[dict]:
     return [dict(r) for r in result.mappings()]
 
 
+# What triage is told of a customer, for an inbound message (B1) and for a new task (B3) alike.
+def _invoice_summaries(invoices: list[dict]) -> list[InvoiceSummary]:
+    return [InvoiceSummary(id=x["id"], number=x["number"], amount=x["amount"], currency=x["currency"],
+                           due_date=x["due_date"], status=x["status"]) for x in invoices]
+
+
+def _timeline_summaries(uow, customer_id) -> list[TimelineSummary]:
+    return [TimelineSummary(kind=e["kind"], occurred_at=e["occurred_at"], summary=e["summary"])
+            for e in repo.recent_timeline(uow, customer_id, TIMELINE_IN_CONTEXT)]
+
+
 class InboundEntrypoints:
     # ---- receive -----------------------------------------------------------------------------------
     @rpc
@@ -113,7 +124,6 @@ class InboundEntrypoints:
         invoices = _rows(uow.execute(select(i).where(i.c.customer_id == customer["id"])
                                      .order_by(i.c.due_date.desc()).limit(100)))
         numbers = {inv["id"]: inv["number"] for inv in invoices}
-        timeline = repo.recent_timeline(uow, customer["id"], TIMELINE_IN_CONTEXT)
         settings = repo.tenant_settings(uow)
         return CommunicationReceived(
             communication_id=comm["id"], channel=comm["channel"], from_address=comm["from_address"],
@@ -123,11 +133,8 @@ class InboundEntrypoints:
             open_tasks=[OpenTaskSummary(id=x["id"], title=x["title"], category=x["category"], status=x["status"],
                                         invoice_numbers=[numbers[n] for n in x["invoice_ids"] if n in numbers],
                                         last_activity_at=x["updated_at"]) for x in tasks],
-            invoices=[InvoiceSummary(id=x["id"], number=x["number"], amount=x["amount"], currency=x["currency"],
-                                     due_date=x["due_date"], status=x["status"])
-                      for x in invoices if x["status"] in domain.OPEN_INVOICE_STATUSES][:50],
-            recent_timeline=[TimelineSummary(kind=e["kind"], occurred_at=e["occurred_at"], summary=e["summary"])
-                             for e in timeline],
+            invoices=_invoice_summaries([x for x in invoices if x["status"] in domain.OPEN_INVOICE_STATUSES][:50]),
+            recent_timeline=_timeline_summaries(uow, customer["id"]),
             ai_suggestions_enabled=bool(settings["ai_suggestions"]))
 
     # ---- read --------------------------------------------------------------------------------------
@@ -253,10 +260,7 @@ class InboundEntrypoints:
             task_id=task["id"], customer_id=customer["id"], customer_name=customer["name"], origin=origin,
             title=task["title"], category=task["category"],
             today=domain.tenant_today(uow.now, settings["timezone"]),
-            invoices=[InvoiceSummary(id=x["id"], number=x["number"], amount=x["amount"], currency=x["currency"],
-                                     due_date=x["due_date"], status=x["status"]) for x in invoices],
-            recent_timeline=[TimelineSummary(kind=e["kind"], occurred_at=e["occurred_at"], summary=e["summary"])
-                             for e in repo.recent_timeline(uow, customer["id"], TIMELINE_IN_CONTEXT)],
+            invoices=_invoice_summaries(invoices), recent_timeline=_timeline_summaries(uow, customer["id"]),
             existing_actions=sorted(set(existing_types))))
 
     @reliable_event_handler("triage", "actions_suggested")

@@ -120,7 +120,7 @@ class PromiseEntrypoints:
             promise = repo.get_promise(uow, promise_id, lock=True)
             if promise is None:
                 raise NotFound("promise not found", code="PROMISE_NOT_FOUND")
-            if promise["status"] not in ("waiting", "overdue"):
+            if promise["status"] not in domain.OPEN_PROMISE_STATUSES:
                 raise Conflict(f"the promise is {promise['status']}", code="ILLEGAL_TRANSITION")
             if cmd.status == "cancelled":
                 updated = self._close_promise(uow, promise, "cancelled", "cancelled", "Promise cancelled",

@@ -15,7 +15,7 @@ from common.db import Reader, UnitOfWork, unnest
 from common.errors import NotFound
 from common.pagination import decode_cursor, encode_cursor, identifier, integer, moment
 from tasks import models as m
-from tasks.domain import TimelineEntry
+from tasks.domain import LIVE_ACTION_STATUSES, OPEN_PROMISE_STATUSES, TimelineEntry
 from tasks.views import delivery_rows_by_action
 
 
@@ -192,7 +192,7 @@ def reassign_live_actions(uow: UnitOfWork, task_id, from_user, to_user) -> list[
     """A task handed over: its live actions assigned to the previous owner go to the new one."""
     a = m.actions
     rows = uow.execute(update(a).where(
-        a.c.task_id == task_id, a.c.assignee_user_id == from_user, a.c.status.in_(("new", "in_progress", "blocked")),
+        a.c.task_id == task_id, a.c.assignee_user_id == from_user, a.c.status.in_(LIVE_ACTION_STATUSES),
     ).values(assignee_user_id=to_user, version=a.c.version + 1, updated_at=uow.now).returning(*a.c))
     return [dict(r) for r in rows.mappings()]
 
@@ -201,7 +201,7 @@ def live_follow_up_of(uow: UnitOfWork, task_id, action_id) -> dict | None:
     """The live action raised for a failed send of this action, if any (locked)."""
     a = m.actions
     return _row(uow.execute(select(a).where(
-        a.c.task_id == task_id, a.c.type == "generic", a.c.status.in_(("new", "in_progress", "blocked")),
+        a.c.task_id == task_id, a.c.type == "generic", a.c.status.in_(LIVE_ACTION_STATUSES),
         a.c.payload["caused_by_action_id"].astext == str(action_id)).limit(1).with_for_update()))
 
 
@@ -245,7 +245,7 @@ def get_promise(uow: UnitOfWork, promise_id=None, task_id=None, lock: bool = Fal
 def open_promise_on_invoices(uow: UnitOfWork, invoice_ids: list) -> dict | None:
     """An open (waiting or overdue) promise on any of these invoices."""
     p = m.promises
-    return _row(uow.execute(select(p).where(p.c.status.in_(("waiting", "overdue")),
+    return _row(uow.execute(select(p).where(p.c.status.in_(OPEN_PROMISE_STATUSES),
                                             p.c.invoice_ids.overlap(list(invoice_ids))).limit(1)))
 
 
@@ -253,7 +253,7 @@ def open_promises_on_invoice(uow: UnitOfWork, invoice_id) -> list[dict]:
     """The open promises that name this invoice, locked in id order (after the invoice's own lock)."""
     p = m.promises
     return [dict(r) for r in uow.execute(select(p).where(
-        p.c.status.in_(("waiting", "overdue")), p.c.invoice_ids.any(invoice_id)).order_by(p.c.id)
+        p.c.status.in_(OPEN_PROMISE_STATUSES), p.c.invoice_ids.any(invoice_id)).order_by(p.c.id)
         .with_for_update()).mappings()]
 
 
@@ -261,7 +261,7 @@ def open_promises_of_customer(uow: UnitOfWork, customer_id) -> list[dict]:
     p = m.promises
     # Locked in id order, as a time-zone change locks every waiting promise: two locking the same rows
     # in different orders would deadlock.
-    rows = uow.execute(select(p).where(p.c.customer_id == customer_id, p.c.status.in_(("waiting", "overdue")))
+    rows = uow.execute(select(p).where(p.c.customer_id == customer_id, p.c.status.in_(OPEN_PROMISE_STATUSES))
                        .order_by(p.c.id).with_for_update())
     return [dict(r) for r in rows.mappings()]
 

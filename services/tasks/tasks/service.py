@@ -297,7 +297,7 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
             if cmd.status and cmd.status != task["status"]:
                 if task["status"] not in domain.OPEN_TASK_STATUSES or cmd.status == "open":
                     raise Conflict(f"a {task['status']} task cannot become {cmd.status}", code="ILLEGAL_TRANSITION")
-                if promise is not None and promise["status"] in ("waiting", "overdue"):
+                if promise is not None and promise["status"] in domain.OPEN_PROMISE_STATUSES:
                     # C4: marking the promise task completed closes the promise (and its timers).
                     self._close_promise(uow, promise, "completed" if cmd.status == "completed" else "cancelled",
                                         cmd.status, f"Promise {cmd.status} by a user", self.caller.user_id)

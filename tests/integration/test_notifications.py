@@ -503,3 +503,42 @@ def test_E5_a_reconnecting_stream_resumes_where_the_browser_left_it(system, api)
     blocks = first_blocks(headers={"Last-Event-ID": str(seqs[0])}, params={"after": 0})
     titles = [json.loads(b.split("data: ", 1)[1])["title"] for b in blocks if "event: notification" in b]
     assert titles == [title for _, title in by_seq[1:]]
+
+
+def test_E5_an_item_numbered_first_but_committed_last_is_not_skipped_by_the_stream(system, api):
+    """Two notices for one user accepted at once: the one given the lower number commits last. A stream
+    polling in between must not see the higher number alone, or it moves past the lower one for good.
+    Here the first acceptance is held half-way in a transaction of its own (the service's own code)."""
+    from common.context import Principal
+    from common.db import Database, make_engine
+    from common.migrate import service_database_url
+    from notifications import repository as repo
+
+    user = api.user()
+    url = service_database_url(system.infra.admin_url, "notifications")
+    held = Database(make_engine(url, schema="notifications", pool_size=1), "notifications")
+    try:
+        with held.transaction(Principal(api.tenant_id, None, "system")) as uow:
+            repo.add_inbox_item(uow, user.user_id, None, "action_assigned", "First", "x", None)
+            request_in_app(system, api.tenant_id, user.user_id, uuid.uuid4().hex, "action_assigned", "Second", "y")
+            system.wait_for_a_lock_wait()  # the second waits for the first's number to commit
+            assert user.get("/v1/notifications").json()["items"] == []
+    finally:
+        held.engine.dispose()
+    wait_for(lambda: len(user.get("/v1/notifications").json()["items"]) == 2)
+    items = sorted(user.get("/v1/notifications").json()["items"], key=lambda i: i["seq"])
+    assert [i["title"] for i in items] == ["First", "Second"]
+
+
+def test_E5_a_users_items_are_numbered_from_one_whatever_other_tenants_receive(system):
+    """The numbers a user sees are theirs: how many notices other tenants' users got does not show."""
+    busy, quiet = system.api(), system.api()
+    someone = busy.user()
+    for n in range(3):
+        request_in_app(system, busy.tenant_id, someone.user_id, uuid.uuid4().hex, "action_assigned", f"B{n}", "x")
+    wait_for(lambda: len(someone.get("/v1/notifications").json()["items"]) == 3)
+    newcomer = quiet.user()
+    request_in_app(system, quiet.tenant_id, newcomer.user_id, uuid.uuid4().hex, "action_assigned", "Hello", "x")
+    wait_for(lambda: len(newcomer.get("/v1/notifications").json()["items"]) == 1)
+    assert [i["seq"] for i in newcomer.get("/v1/notifications").json()["items"]] == [1]
+    assert sorted(i["seq"] for i in someone.get("/v1/notifications").json()["items"]) == [1, 2, 3]

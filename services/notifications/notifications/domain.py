@@ -6,6 +6,7 @@
 - what a send request must satisfy before anything leaves (addresses,
   attachment sizes, template variables);
 - tenant templates: sandboxed jinja2, refused at save with the line at fault (E4);
+- what HTML an email may carry (sanitised with nh3, keeping what email layout needs);
 - per-tenant / per-provider rate limits as token buckets;
 - which in-app notifications a user also gets by email (A4, E5).
 """
@@ -18,6 +19,7 @@ import re
 from dataclasses import dataclass
 from email.utils import parseaddr
 
+import nh3
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -267,6 +269,41 @@ def render(parts: dict[str, str | None], variables: dict[str, object]) -> dict[s
         except Exception as exc:  # whatever a tenant's template does wrong (a filter on the wrong type, endless recursion)
             raise Refused("TEMPLATE_RENDER_FAILED", f"{part}: {exc}") from None
     return out
+
+
+# ---- HTML bodies -------------------------------------------------------------------------------
+
+# Email layout is tables and inline styles (clients drop <style> blocks and classes), so those stay;
+# what runs, loads, submits or reaches beyond the message goes: scripts and their content, event
+# handlers, forms, frames, javascript: and data: URLs, and style properties that position or fetch.
+_EMAIL_TAGS = nh3.ALLOWED_TAGS | {"font", "tfoot"}
+_EMAIL_ATTRIBUTES = {
+    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
+    "*": {"style", "align", "valign", "width", "height", "bgcolor", "dir", "lang", "title"},
+    "a": {"href", "hreflang", "target", "name"},
+    "table": {"align", "border", "cellpadding", "cellspacing", "summary"},
+    "td": {"align", "colspan", "rowspan", "headers", "nowrap"},
+    "th": {"align", "colspan", "rowspan", "headers", "scope", "nowrap"},
+    "font": {"color", "face", "size"},
+    "img": {"alt", "src", "border"},
+}
+_EMAIL_STYLE_PROPERTIES = frozenset({
+    "color", "background-color", "font", "font-family", "font-size", "font-style", "font-weight",
+    "line-height", "letter-spacing", "text-align", "text-decoration", "text-transform", "vertical-align",
+    "white-space", "width", "max-width", "min-width", "height", "max-height", "min-height", "display",
+    "margin", "margin-top", "margin-right", "margin-bottom", "margin-left",
+    "padding", "padding-top", "padding-right", "padding-bottom", "padding-left",
+    "border", "border-top", "border-right", "border-bottom", "border-left", "border-color", "border-style",
+    "border-width", "border-radius", "border-collapse", "border-spacing",
+})
+_EMAIL_URL_SCHEMES = frozenset({"http", "https", "mailto", "tel", "cid"})
+
+
+def safe_html(html: str) -> str:
+    """An email's HTML body as it may leave: user and tenant HTML is sanitised before it is stored."""
+    return nh3.clean(html, tags=set(_EMAIL_TAGS), attributes=_EMAIL_ATTRIBUTES,
+                     url_schemes=set(_EMAIL_URL_SCHEMES), filter_style_properties=set(_EMAIL_STYLE_PROPERTIES),
+                     link_rel="noopener noreferrer")
 
 
 # ---- tracking (open pixel, click redirects) -----------------------------------------------------

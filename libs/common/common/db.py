@@ -295,6 +295,22 @@ class UnitOfWork:
         """``complete_timer`` for a batch; returns the ids still ours (the others were taken over)."""
         return self._complete_timers([t.id for t in timers], timers[0].claimed_by) if timers else set()
 
+    def hold_timers(self, timers) -> set[int]:
+        """The ids of ``timers`` still ours (claimed by us, not done), locked until this transaction ends.
+
+        For a handler that records its outcome before it completes its timers: a replica whose lease ran
+        out must not write over the outcome of the one that took its timers over, nor re-arm a timer
+        moved or completed since. The lock keeps them ours while it records (a claim skips locked rows).
+        Lock the handler's own rows before these, as every handler of the kind does."""
+        if not timers:
+            return set()
+        rows = self.conn.execute(
+            text("select id from timers where id = any(:ids) and done_at is null and claimed_by = :by"
+                 " order by id for update"),
+            {"ids": [t.id for t in timers], "by": timers[0].claimed_by},
+        ).all()
+        return {r[0] for r in rows}
+
     def _complete_timers(self, ids: list[int], claimed_by: str) -> set[int]:
         rows = self.conn.execute(
             text(

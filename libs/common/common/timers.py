@@ -44,7 +44,7 @@ CLAIM = text(
         order by due_at limit :n for update skip locked
     ) due
     where t.id = due.id
-    returning t.id, t.tenant_id, t.kind, t.key, t.due_at, t.payload, t.attempts
+    returning t.id, t.tenant_id, t.kind, t.key, t.due_at, t.payload, t.attempts, t.claimed_until
     """
 )
 FAILED = text(
@@ -74,6 +74,10 @@ class DueTimer:
     payload: dict[str, Any]
     attempts: int
     claimed_by: str
+    # The claim's lease on the service clock: after ``claimed_until`` another replica may take the row
+    # over, so a handler whose effect must not overlap a takeover's (a send) ends its work before it.
+    claimed_at: datetime | None = None
+    claimed_until: datetime | None = None
 
 
 class TimerPoller(SharedExtension, ProviderCollector):
@@ -128,8 +132,8 @@ class TimerPoller(SharedExtension, ProviderCollector):
                 CLAIM, {"by": self.replica_id, "now": now, "lease": self.store.settings.timer_lease_s,
                         "n": self.store.settings.timer_batch_size},
             ).all()
-        return [DueTimer(r.id, str(r.tenant_id), r.kind, r.key, r.due_at, r.payload, r.attempts, self.replica_id)
-                for r in rows]
+        return [DueTimer(r.id, str(r.tenant_id), r.kind, r.key, r.due_at, r.payload, r.attempts, self.replica_id,
+                         now, r.claimed_until) for r in rows]
 
     def report_lag(self, now: datetime) -> None:
         with self._statement() as conn:

@@ -2,7 +2,8 @@
 
 - which delivery state may follow which (E2), so a late or repeated provider
   callback can never move a delivery backwards;
-- when to try a send again (exponential backoff with full jitter, bounded);
+- when to try a send again (exponential backoff with full jitter, bounded), and how long a send may
+  take before its timer may be taken over;
 - what a send request must satisfy before anything leaves (addresses,
   attachment sizes, template variables);
 - tenant templates: sandboxed jinja2, refused at save with the line at fault (E4);
@@ -17,6 +18,7 @@ import binascii
 import html as html_lib
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 import nh3
@@ -78,6 +80,24 @@ class RetryPolicy:
 
     def gives_up_after(self, attempt: int) -> bool:
         return attempt >= self.max_attempts
+
+
+def send_time_left(now: datetime, claimed_at: datetime, claimed_until: datetime, *,
+                   batch_deadline_s: float, margin_share: float) -> float | None:
+    """Seconds an attempt (look-up and send together) starting at ``now`` may take; None: it must not start.
+
+    Once the timer's lease ends another replica may take the send over, find its outcome unknown, look
+    it up, find nothing and send: a call of ours still on the wire then reaches the customer twice. So
+    every call ends a share of the lease before it does (replicas' clocks differ, a busy process cuts
+    a call off late, a provider finishes what it already had). The batch deadline counts from the claim,
+    since a batch may wait for a worker first; sends it leaves go again soon instead of with a sliver
+    of time.
+    """
+    if not 0 < margin_share < 1:
+        raise ValueError("the margin is a share of the lease, between 0 and 1")
+    must_end = claimed_until - (claimed_until - claimed_at) * margin_share
+    start_by = min(claimed_at + timedelta(seconds=batch_deadline_s), must_end)
+    return (must_end - now).total_seconds() if now < start_by else None
 
 
 # ---- send requests ---------------------------------------------------------------------------

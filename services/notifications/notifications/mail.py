@@ -37,7 +37,8 @@ class Outcome:
     # The request may have been taken before the answer was lost (a timeout, a dropped connection once it
     # was sent): the next attempt looks it up before it sends again.
     unknown: bool = False
-    # False when the provider was never called (the batch ran out of time first): not an attempt.
+    # False when the provider was never called (the batch ran out of time first): not an attempt, and
+    # what an earlier attempt left unknown still is.
     attempted: bool = True
 
 
@@ -134,6 +135,9 @@ class SmtpClient:
                 # The connection failed mid-transaction: the server may have taken the message already.
                 self._discard(conn)
                 return Outcome(False, reason=f"SMTP connection lost: {exc!r}"[:500], unknown=True)
+            except BaseException:  # cut off (the attempt's time ran out): never reuse a half-sent connection
+                self._discard(conn)
+                raise
             self._idle.put(conn)
             if refused:
                 code, text = refused[envelope_to]

@@ -8,6 +8,7 @@ transactions instead of four of its own, which is what the throughput target res
 """
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +19,8 @@ from common.timers import DueTimer
 from notifications import domain, repository as repo
 from notifications.flows import SEND_TIMER, change_many, tracked_html
 from notifications.mail import Outcome
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -34,6 +37,8 @@ class Attempt:
 def begin(uow: UnitOfWork, timers: list[DueTimer], rate_limits, public_base: str,
           platform_from: str) -> list[Attempt]:
     rows = repo.deliveries_for_update(uow, [t.key for t in timers])
+    ours = uow.hold_timers(timers)
+    timers = [t for t in timers if t.id in ours]  # the rest were taken over (or moved): not ours to send
     finished, waiting = [], {}
     for timer in timers:
         d = rows.get(timer.key)
@@ -78,11 +83,21 @@ def begin(uow: UnitOfWork, timers: list[DueTimer], rate_limits, public_base: str
 
 def settle(uow: UnitOfWork, results: list[tuple[Attempt, Outcome]], policy: domain.RetryPolicy) -> None:
     rows = repo.deliveries_for_update(uow, [a.timer.key for a, _ in results])
+    # Settling after our lease ran out (a paused process, a slow database), a replica may have taken a
+    # send over and recorded its own outcome, or be sending now: ours would undo it ("pending" sends
+    # again without a look-up). Our begin left the delivery "sending": whoever has it looks ours up.
+    ours = uow.hold_timers([a.timer for a, _ in results])
+    if len(ours) < len(results):
+        log.warning("settling after a takeover: outcomes left to the replica that has them",
+                    extra={"taken_over": len(results) - len(ours)})
     sent, failed, retry, untried, reports, finished = [], [], [], [], [], []
     for attempt, outcome in results:
+        if attempt.timer.id not in ours:
+            continue
         d = rows[attempt.timer.key]
         if not outcome.attempted:  # its turn never came: it keeps its attempts and goes again soon
-            untried.append({"id": d["id"], "send_state": "pending", "attempts": d["attempts"] - 1,
+            untried.append({"id": d["id"], "send_state": "sending" if attempt.unknown else "pending",
+                            "attempts": d["attempts"] - 1,
                             "last_error": outcome.reason, "updated_at": uow.now})
             uow.schedule(SEND_TIMER, attempt.timer.key, uow.now + timedelta(seconds=policy.delay_s(1, random.random())),
                          attempt.timer.payload)

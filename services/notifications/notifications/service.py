@@ -73,31 +73,48 @@ class NotificationsService(PlatformEndpoints):
     # ---- sending (durable timers, a batch per worker) ---------------------------------------------------
     @due_timer(flows.SEND_TIMER, batch=SETTINGS.send_batch_size)
     def send_due(self, timers):
+        if self._time_left(timers[0]) is None:
+            return  # the batch waited for a worker until its lease left no time: taken again once it ends
         with self.db.transaction(self.caller) as uow:
             attempts = sending.begin(uow, timers, self.limits, SETTINGS.public_base_url, SETTINGS.default_from)
         if not attempts:
             return
         # Concurrent provider calls; the SMTP pool bounds how many are on the wire at once.
-        deadline = time.monotonic() + SETTINGS.send_batch_deadline_s
-        outcomes = list(eventlet.GreenPool(SETTINGS.smtp_pool_size).imap(
-            lambda attempt: self._attempt(attempt, deadline), attempts))
+        outcomes = list(eventlet.GreenPool(SETTINGS.smtp_pool_size).imap(self._attempt, attempts))
         with self.db.transaction(self.caller) as uow:
             sending.settle(uow, list(zip(attempts, outcomes)), POLICY)
 
-    def _attempt(self, attempt: sending.Attempt, deadline: float) -> Outcome:
+    def _time_left(self, timer) -> float | None:
+        # The service clock, the one the poller claimed with (tests move it).
+        return domain.send_time_left(self.db.clock(), timer.claimed_at, timer.claimed_until,
+                                     batch_deadline_s=SETTINGS.send_batch_deadline_s,
+                                     margin_share=SETTINGS.send_lease_margin_share)
+
+    def _attempt(self, attempt: sending.Attempt) -> Outcome:
         d = attempt.delivery
-        if time.monotonic() > deadline:
+        left = self._time_left(attempt.timer)
+        if left is None:
             return Outcome(False, reason="not attempted: the batch ran past its deadline (provider slow)",
                            attempted=False)
         started = time.perf_counter()
+        cut_off = eventlet.Timeout(left)
         try:
             ref = self._look_up(d) if attempt.unknown else None
             outcome = Outcome(True, provider_ref=ref) if ref is not None else self._send(attempt)
+        except eventlet.Timeout as exc:
+            if exc is not cut_off:
+                raise
+            # Past this point the timer may be taken over; the provider may have the request already.
+            log.warning("send attempt cut off before its timer lease ends", extra={"delivery_id": str(d["id"])})
+            outcome = Outcome(False, reason=f"cut off after {left:.1f} s, before the timer lease ends: "
+                                            "outcome unknown", unknown=True)
         except domain.Refused as exc:
             outcome = Outcome(False, permanent=True, reason=f"{exc.code}: {exc.reason}")
         except Exception as exc:  # one delivery's surprise must not fail its batch: retried with backoff
             log.warning("send attempt failed", extra={"delivery_id": str(d["id"]), "error": repr(exc)})
             outcome = Outcome(False, reason=f"{type(exc).__name__}: {exc}"[:500])
+        finally:
+            cut_off.cancel()
         metrics.NOTIFICATION_SEND_LATENCY.labels(d["provider"], "accepted" if outcome.accepted else "refused") \
             .observe(time.perf_counter() - started)
         return outcome

@@ -14,7 +14,7 @@ class NotificationSettings(BaseSettings):
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = None
-    smtp_timeout_s: float = Field(20.0, gt=0)  # below the timer lease, so a stuck call never overlaps a takeover
+    smtp_timeout_s: float = Field(20.0, gt=0)  # per socket operation; the whole attempt is bounded by the lease
     smtp_pool_size: int = Field(8, ge=1)
     # Where an unknown outcome is looked up by Message-ID (the sink's HTTP API or a provider's message
     # search); empty: no look-up, the message is sent again with the same Message-ID.
@@ -35,10 +35,11 @@ class NotificationSettings(BaseSettings):
     # Where recipients' clients reach the gateway (pixel, click links) and providers post callbacks.
     public_base_url: str = "http://127.0.0.1:8000"
     # Sending: due sends of one tenant are taken a batch at a time (two transactions per batch). A batch
-    # starts no call after its deadline, so its last one ends (smtp_timeout_s later) inside the 60 s
-    # timer lease: a replica taking over never races a call still on the wire.
+    # starts no call later than its deadline after the claim, and every attempt is cut off this share of
+    # the timer lease before it ends (12 s of 60): a replica taking over never races a call on the wire.
     send_batch_size: int = Field(50, ge=1)
     send_batch_deadline_s: float = Field(30.0, gt=0)
+    send_lease_margin_share: float = Field(0.2, gt=0, lt=1)
     # Retries of provider errors (E3)
     send_max_attempts: int = Field(5, ge=1)
     send_retry_base_s: float = Field(2.0, ge=0)

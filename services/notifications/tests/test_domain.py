@@ -1,6 +1,7 @@
 """Pure rules of the notifications service (E2 states, E3 retries, E4 templates, input checks)."""
 import base64
 import itertools
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -55,6 +56,45 @@ def test_E3_backoff_grows_exponentially_with_full_jitter_and_a_cap():
 def test_E3_attempts_are_bounded():
     p = domain.RetryPolicy(max_attempts=3)
     assert [p.gives_up_after(a) for a in (1, 2, 3, 4)] == [False, False, True, True]
+
+
+CLAIMED = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+
+
+def _time_left(at_s: float, lease_s: float = 60, deadline_s: float = 30, share: float = 0.2):
+    return domain.send_time_left(CLAIMED + timedelta(seconds=at_s), CLAIMED, CLAIMED + timedelta(seconds=lease_s),
+                                 batch_deadline_s=deadline_s, margin_share=share)
+
+
+@pytest.mark.parametrize("at_s,expected", [
+    (0, 48.0), (10, 38.0), (29.5, 18.5),  # every call ends 12 s (a fifth of 60) before the lease does
+    (30, None), (31, None),  # the batch deadline counts from the claim, not from when the batch began
+    (48, None), (60, None), (75, None),  # a worker that came too late starts nothing
+])
+def test_E3_a_send_ends_before_its_timer_lease_and_starts_before_the_batch_deadline(at_s, expected):
+    assert _time_left(at_s) == (pytest.approx(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize("at_s,expected", [(0, 6.4), (6, 0.4), (6.4, None), (8, None)])
+def test_E3_a_lease_shorter_than_the_batch_deadline_bounds_when_a_send_may_start(at_s, expected):
+    assert _time_left(at_s, lease_s=8) == (pytest.approx(expected) if expected is not None else None)
+
+
+def test_E3_no_send_outlives_its_lease_whatever_the_settings():
+    for lease_s, deadline_s, share in itertools.product((1, 3, 8, 60, 600), (0.5, 1, 30, 1000), (0.05, 0.2, 0.5, 0.9)):
+        must_end = lease_s - round(lease_s * share, 6)  # timedeltas count microseconds
+        for tenth in range(-5, lease_s * 10 + 20):
+            at_s = tenth / 10
+            left = _time_left(at_s, lease_s, deadline_s, share)
+            assert (left is None) == (at_s >= min(deadline_s, must_end)), (lease_s, deadline_s, share, at_s)
+            if left is not None:
+                assert left > 0 and at_s + left == pytest.approx(must_end)
+
+
+@pytest.mark.parametrize("share", [0, 1, -0.1, 1.5])
+def test_E3_the_margin_is_a_share_of_the_lease(share):
+    with pytest.raises(ValueError):
+        _time_left(0, share=share)
 
 
 # ---- bad input -------------------------------------------------------------------------------------

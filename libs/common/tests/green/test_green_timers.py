@@ -114,3 +114,29 @@ def test_C2_a_timer_moved_while_a_replica_runs_it_is_taken_over_and_fires_at_its
                                       (claimed.id,))[0]
     assert (due_at, done_at, claimed_by) == (later, None, None)
     engine.dispose()
+
+
+def test_E3_a_late_handler_holds_only_the_timers_still_its_own_and_no_claim_takes_them_meanwhile(infra, sql):
+    """A handler settling after its lease ran out: the timer another replica took over is not its to
+    record; the others stay its own while it records, though their lease has run out."""
+    from sqlalchemy import create_engine
+
+    from common.context import Principal
+    from common.db import Database
+
+    tenant = "11111111-1111-1111-1111-111111111111"
+    _seed(sql, 3, tenant)
+    engine = create_engine(infra.admin_url.replace("postgresql://", "postgresql+psycopg://"),
+                           connect_args={"options": "-c search_path=probe"})
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        claimed = conn.execute(CLAIM, {"by": "replica-a", "now": now, "lease": 1, "n": 10}).all()
+    later = now + timedelta(seconds=2)
+    with engine.begin() as conn:
+        (taken,) = conn.execute(CLAIM, {"by": "replica-b", "now": later, "lease": 60, "n": 1}).all()
+    timers = [DueTimer(r.id, tenant, r.kind, r.key, r.due_at, r.payload, r.attempts, "replica-a") for r in claimed]
+    with Database(engine, "probe").transaction(Principal(tenant, None, "system")) as uow:
+        assert uow.hold_timers(timers) == {r.id for r in claimed} - {taken.id}
+        with engine.begin() as conn:
+            assert conn.execute(CLAIM, {"by": "replica-c", "now": later, "lease": 60, "n": 10}).all() == []
+    engine.dispose()

@@ -6,7 +6,9 @@ signed status callbacks to the gateway: automatically (``PROVIDER_STUB_AUTO_STAT
 "status": "delivered"|"failed"|"returned"}``. ``GET /requests`` lists what was received;
 ``POST /control {"fail_next": n, "auto_status": s}`` answers 503 to the next n sends, changes the automatic status;
 ``{"stall_next": n, "stall_s": s}`` takes the next n SMS but answers only after s seconds (the caller's
-answer lost to its timeout).
+answer lost to its timeout); with ``"stall_before_taking": true`` it holds them s seconds before it takes
+them instead (a request still on the wire: a look-up does not find it, and a caller that hangs up meanwhile
+sent nothing). ``GET /requests`` counts those ``held`` now and lists those ``hung_up``.
 """
 from __future__ import annotations
 
@@ -40,7 +42,8 @@ class Stub:
         self.letters: dict[str, dict] = {}
         self.by_idempotency_key: dict[str, dict] = {}
         self.fail_next = 0
-        self.stall_next, self.stall_s = 0, 5.0
+        self.stall_next, self.stall_s, self.stall_before_taking = 0, 5.0, False
+        self.held, self.hung_up = 0, []
         self.callbacks: list[dict] = []
         self.auto_status = AUTO
 
@@ -94,15 +97,33 @@ def make_app(stub: Stub) -> Starlette:
         if refused:
             return refused
         form = dict(urllib.parse.parse_qsl((await request.body()).decode()))  # no python-multipart needed
+        if stub.stall_next > 0 and stub.stall_before_taking:
+            stub.stall_next -= 1
+            if not await held(request, stub.stall_s):
+                stub.hung_up.append({"to": form["To"], "body": form["Body"]})
+                return JSONResponse({"message": "client closed the request"}, status_code=499)
         sid = "SM" + secrets.token_hex(16)
         stub.sms[sid] = {"sid": sid, "to": form["To"], "from": form["From"], "body": form["Body"],
                          "status_callback": form.get("StatusCallback"), "status": "queued",
                          "date_created": time.time()}
         stub.auto(sid)
-        if stub.stall_next > 0:
+        if stub.stall_next > 0 and not stub.stall_before_taking:
             stub.stall_next -= 1
             await asyncio.sleep(stub.stall_s)
         return JSONResponse(stub.sms[sid], status_code=201)
+
+    async def held(request: Request, seconds: float) -> bool:
+        """Waits ``seconds``; False if the caller hung up first."""
+        stub.held += 1
+        try:
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                if await request.is_disconnected():
+                    return False
+                await asyncio.sleep(0.05)
+            return True
+        finally:
+            stub.held -= 1
 
     async def list_sms(request: Request):
         to = request.query_params.get("To")
@@ -134,7 +155,7 @@ def make_app(stub: Stub) -> Starlette:
 
     async def requests_(request: Request):
         return JSONResponse({"sms": list(stub.sms.values()), "letters": list(stub.letters.values()),
-                             "callbacks": stub.callbacks})
+                             "callbacks": stub.callbacks, "held": stub.held, "hung_up": stub.hung_up})
 
     async def post_callback(request: Request):
         body = await request.json()
@@ -146,6 +167,7 @@ def make_app(stub: Stub) -> Starlette:
         stub.auto_status = body.get("auto_status", stub.auto_status)
         stub.stall_next = int(body.get("stall_next", stub.stall_next))
         stub.stall_s = float(body.get("stall_s", stub.stall_s))
+        stub.stall_before_taking = bool(body.get("stall_before_taking", stub.stall_before_taking))
         return JSONResponse({"fail_next": stub.fail_next, "auto_status": stub.auto_status,
                              "stall_next": stub.stall_next})
 

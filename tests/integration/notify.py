@@ -70,3 +70,26 @@ def deliveries(api, key: str) -> dict | None:
 def states(api, key: str) -> dict[str, str]:
     found = deliveries(api, key)
     return {d["recipient"]: d["state"] for d in found["deliveries"]} if found else {}
+
+
+def verification_link(sink: "Sink", mailbox: str) -> str:
+    """The path of the latest sender-identity verification link mailed to ``mailbox``."""
+    import re
+
+    from .broker import wait_for
+
+    def latest():
+        mails = [m for m in sink.messages(rcpt=mailbox) if "/v1/sender-identities/verify/" in (m["body_text"] or "")]
+        return mails[-1] if mails else None
+
+    mail = wait_for(latest)
+    return re.search(r"(/v1/sender-identities/verify/\S+)", mail["body_text"]).group(1)
+
+
+def declare_sender_identity(system, api, address: str, **body) -> dict:
+    """Declare an identity and follow the link mailed for it, as the domain's postmaster (or the mailbox) would."""
+    resp = api.put(f"/v1/sender-identities/{address}", json=body)
+    assert resp.status_code == 200, resp.text
+    verified = httpx.get(system.base_url + verification_link(Sink(system), resp.json()["verification_sent_to"]))
+    assert verified.status_code == 200 and verified.json()["verified"] is True, verified.text
+    return verified.json()

@@ -17,7 +17,8 @@ import pytest
 from common.webhook_signing import HEADER, sign_header
 
 from .broker import drain, observe, wait_for
-from .notify import Sink, Stub, deliveries, request_in_app, request_notification, states
+from .notify import (Sink, Stub, declare_sender_identity, deliveries, request_in_app, request_notification, states,
+                     verification_link)
 
 
 def _email(api, key=None, **kw):
@@ -29,7 +30,7 @@ def _email(api, key=None, **kw):
 
 def test_D5_E2_email_from_the_user_with_cc_bcc_opened_clicked_then_bounce_reported(system):
     api = system.api()  # a tenant of its own: it declares its sender domain
-    assert api.put("/v1/sender-identities/acme.example", json={}).status_code == 200
+    declare_sender_identity(system, api, "acme.example")
     sink = Sink(system)
     observer = observe(system.infra.amqp_uri, "notifications", "delivery_status_changed")
     key = uuid.uuid4().hex
@@ -160,12 +161,12 @@ def test_E1_sender_identities_from_line_reply_to_and_bad_input(system):
     assert member.put("/v1/sender-identities/acme.example", json={}).status_code == 403
     assert api.get("/v1/sender-identities").json()["items"] == []  # refused requests saved nothing
 
-    assert api.put("/v1/sender-identities/Acme.Example", json={}).status_code == 200
-    saved = api.put("/v1/sender-identities/billing@collect.example",
-                    json={"display_name": "Acme Collections", "default": True})
-    assert saved.status_code == 200 and saved.json()["is_default"] is True
-    assert [(i["address"], i["is_default"]) for i in api.get("/v1/sender-identities").json()["items"]] == [
-        ("acme.example", False), ("billing@collect.example", True)]
+    declare_sender_identity(system, api, "Acme.Example")
+    saved = declare_sender_identity(system, api, "billing@collect.example", display_name="Acme Collections",
+                                    default=True)
+    assert saved["is_default"] is True
+    assert [(i["address"], i["is_default"], i["verified"]) for i in api.get("/v1/sender-identities").json()["items"]] \
+        == [("acme.example", False, True), ("billing@collect.example", True, True)]
 
     def send(sender, rcpt):
         request_notification(system, api.tenant_id, **_email(api, sender=sender,
@@ -186,6 +187,43 @@ def test_E1_sender_identities_from_line_reply_to_and_bad_input(system):
     after = send({"user_id": api.user_id, "email": "ann.owner@acme.example", "name": "Ann Owner"},
                  f"{uuid.uuid4().hex[:8]}@dupont.example")
     assert after["from"] == "Ann Owner <billing@collect.example>" and after["reply_to"] == "ann.owner@acme.example"
+
+
+def test_E1_a_tenant_cannot_send_as_a_domain_it_has_not_proved_its_own(system):
+    """Tenant A declares tenant B's domain: until the link mailed to B's postmaster is followed, A's mail
+    leaves from the platform's address (Reply-To A's user), never from B's domain."""
+    sink = Sink(system)
+    intruder = system.api()
+    for address, body, code in [("tenantb.example", {"verify_via": "ann"}, "INVALID_VERIFY_VIA"),
+                                ("billing@tenantb.example", {"verify_via": "postmaster"}, "VERIFY_VIA_DOMAIN_ONLY")]:
+        resp = intruder.put(f"/v1/sender-identities/{address}", json=body)
+        assert resp.status_code == 422 and resp.json()["error"]["code"] == code, resp.text
+    assert intruder.get("/v1/sender-identities").json()["items"] == []
+
+    declared = intruder.put("/v1/sender-identities/tenantb.example", json={"verify_via": "hostmaster"})
+    assert declared.status_code == 200, declared.text
+    assert declared.json()["verified"] is False
+    assert declared.json()["verification_sent_to"] == "hostmaster@tenantb.example"
+    rcpt = f"{uuid.uuid4().hex[:8]}@dupont.example"
+    request_notification(system, intruder.tenant_id, **_email(
+        intruder, sender={"user_id": intruder.user_id, "email": "ceo@tenantb.example", "name": "B's CEO"},
+        recipients=[{"address": rcpt, "role": "to"}]))
+    mail = wait_for(lambda: sink.messages(rcpt=rcpt))[0]
+    assert "tenantb.example" not in mail["from"] and mail["reply_to"] == "ceo@tenantb.example"
+
+    # The link reached B's hostmaster only; a made-up or another tenant's token verifies nothing.
+    link = verification_link(sink, "hostmaster@tenantb.example")
+    anonymous = httpx.Client(base_url=system.base_url)
+    for bad in (link[:-4] + "AAAA", link.replace(intruder.tenant_id.replace("-", ""), uuid.uuid4().hex), link + "x"):
+        assert anonymous.get(bad).status_code == 404
+    assert intruder.get("/v1/sender-identities").json()["items"][0]["verified"] is False
+    # Saving it again mails a new link; the old one no longer verifies.
+    assert intruder.put("/v1/sender-identities/tenantb.example", json={"verify_via": "hostmaster"}).status_code == 200
+    wait_for(lambda: verification_link(sink, "hostmaster@tenantb.example") != link)
+    assert anonymous.get(link).status_code == 404
+    fresh = verification_link(sink, "hostmaster@tenantb.example")
+    assert anonymous.get(fresh).json()["verified"] is True  # B's hostmaster agreed: now it may
+    assert anonymous.get(fresh).status_code == 404  # a link verifies once
 
 
 def test_D6_D8_sms_and_letter_through_the_stub_provider_with_delivered_failed_returned(system, api):

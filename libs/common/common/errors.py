@@ -124,6 +124,9 @@ HTTP_STATUS: dict[str, int] = {
     "MALFORMED_CALLBACK": 400,
     "UNKNOWN_DELIVERY_REFERENCE": 400,
     "SENDER_IDENTITY_NOT_FOUND": 404,
+    "INVALID_VERIFY_VIA": 422,
+    "VERIFY_VIA_DOMAIN_ONLY": 422,
+    "VERIFICATION_LINK_NOT_FOUND": 404,
 }
 
 def status_for(code: str, default: int = 500) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import html as html_lib
 import re
 from dataclasses import dataclass
@@ -167,6 +168,39 @@ def sender_identity(address: str, default: bool) -> str:
     return normal
 
 
+# Who may prove a domain is theirs by mail: the addresses the CA/B Forum accepts for domain validation
+# (Baseline Requirements 3.2.2.4.4), which a domain's owner does not hand out to others.
+DOMAIN_VERIFIERS = ("admin", "administrator", "hostmaster", "postmaster", "webmaster")
+VERIFICATION_TTL_DAYS = 7
+
+
+def verification_address(identity: str, via: str | None) -> str:
+    """Where the link proving control of ``identity`` goes: a mailbox itself; for a domain, one of
+    its validation addresses (``postmaster@`` unless ``via`` names another)."""
+    if "@" in identity:
+        if via is not None:
+            raise Refused("VERIFY_VIA_DOMAIN_ONLY", "a mailbox is verified at itself; verify_via is for domains")
+        return identity
+    via = "postmaster" if via is None else via.strip().lower()
+    if via not in DOMAIN_VERIFIERS:
+        raise Refused("INVALID_VERIFY_VIA", f"verify_via must be one of {', '.join(DOMAIN_VERIFIERS)}")
+    return f"{via}@{identity}"
+
+
+def token_digest(token: str) -> str:
+    """Links are stored hashed: the table read back must not let anyone verify."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def verification_message(identity: str, link: str) -> dict:
+    return {"subject": f"Confirm that {identity} may send email through Followup",
+            "body_text": (f"Someone asked to send email as {identity} through Followup.\n\n"
+                          f"If that is your organisation, confirm it by opening this link within "
+                          f"{VERIFICATION_TTL_DAYS} days:\n{link}\n\n"
+                          "If it is not, ignore this message: nothing is sent as you until it is confirmed."),
+            "body_html": None}
+
+
 @dataclass(frozen=True)
 class FromLine:
     name: str | None
@@ -175,11 +209,12 @@ class FromLine:
 
 
 def choose_from(sender: dict | None, identities: list[dict], platform_default: str) -> FromLine:
-    """Who an email is from. Mail leaves only from addresses the tenant declared its own (where its
-    SPF and DKIM are set up), or receivers are right to treat it as spoofed: a sender on a declared
+    """Who an email is from. Mail leaves only from addresses the tenant declared and proved its own
+    (where its SPF and DKIM are set up), or receivers are right to treat it as spoofed: a sender on a declared
     domain or mailbox sends as themself; anyone else through the tenant's default identity (else the
     platform's), under their own name and with Reply-To them, so answers still reach them."""
     email, name = (sender or {}).get("email"), (sender or {}).get("name")
+    identities = [i for i in identities if i.get("verified_at") is not None]  # declared is not proven
     declared = {i["address"] for i in identities}
     if email and (email.lower() in declared or email.lower().rpartition("@")[2] in declared):
         return FromLine(name, email, None)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import timedelta
 
 from common import metrics
-from common.contracts.notifications import DeliveryStatusChanged, NotificationRequested, Recipient, SubjectRef
+from common.contracts.notifications import (Content, DeliveryStatusChanged, NotificationRequested, Recipient,
+                                            SubjectRef)
 from common.context import Principal
 from common.db import UnitOfWork
 from notifications import domain, repository as repo
@@ -29,6 +31,21 @@ def tenant_of_token(token: str) -> str | None:
         return str(uuid.UUID(hex=token[:32]))
     except ValueError:
         return None
+
+
+def ask_to_verify(uow: UnitOfWork, principal: Principal, address: str, sent_to: str, public_base: str) -> dict:
+    """Mail a link proving control of a sender identity, sent and retried like any email; a new link
+    replaces the one before."""
+    token = tracking_token(uow.tenant_id)
+    link = f"{public_base.rstrip('/')}/v1/sender-identities/verify/{token}"
+    identity = repo.start_verification(uow, address, sent_to, domain.token_digest(token),
+                                       uow.now + timedelta(days=domain.VERIFICATION_TTL_DAYS))
+    request = NotificationRequested(
+        idempotency_key=f"sender-verification:{domain.token_digest(token)[:32]}", kind="sender_verification",
+        channel="email", recipients=[Recipient(address=sent_to)],
+        content=Content(**domain.verification_message(address, link)))
+    accept_many(uow, [(principal, request)])
+    return identity
 
 
 def resolve_content(uow: UnitOfWork, req: NotificationRequested) -> dict:

@@ -44,21 +44,41 @@ def delete_template(uow: UnitOfWork, name: str) -> bool:
 
 # ---- sender identities --------------------------------------------------------------------------------
 
+IDENTITY_COLUMNS = "address, display_name, is_default, updated_at, verified_at, verification_sent_to"
+
+
 def list_identities(uow: UnitOfWork) -> list[dict]:
-    return all_(uow, "select address, display_name, is_default, updated_at from sender_identities order by address")
+    return all_(uow, f"select {IDENTITY_COLUMNS} from sender_identities order by address")
 
 
 def upsert_identity(uow: UnitOfWork, address: str, display_name: str | None, is_default: bool) -> dict:
     if is_default:  # one default per tenant: the new one replaces the old
         uow.execute(text("update sender_identities set is_default = false where is_default and address <> :a"),
                     {"a": address})
-    return one(uow, """
+    return one(uow, f"""
         insert into sender_identities (tenant_id, address, display_name, is_default, updated_at)
         values (:t, :a, :n, :d, :now)
         on conflict (tenant_id, address) do update set display_name = excluded.display_name,
             is_default = excluded.is_default, updated_at = excluded.updated_at
-        returning address, display_name, is_default, updated_at""",
+        returning {IDENTITY_COLUMNS}""",
                t=uow.tenant_id, a=address, n=display_name, d=is_default, now=uow.now)
+
+
+def start_verification(uow: UnitOfWork, address: str, sent_to: str, token_hash: str, expires_at) -> dict:
+    """A new link replaces the one before: only the latest mailed link verifies."""
+    return one(uow, f"""
+        update sender_identities set verification_sent_to = :to, verification_token_hash = :h,
+            verification_expires_at = :exp where address = :a
+        returning {IDENTITY_COLUMNS}""", a=address, to=sent_to, h=token_hash, exp=expires_at)
+
+
+def verify_identity(uow: UnitOfWork, token_hash: str) -> dict | None:
+    """The identity whose live link this is, now verified; None for an unknown or expired link."""
+    return one(uow, f"""
+        update sender_identities set verified_at = :now, verification_token_hash = null,
+            verification_expires_at = null
+        where verification_token_hash = :h and verification_expires_at > :now
+        returning {IDENTITY_COLUMNS}""", h=token_hash, now=uow.now)
 
 
 def delete_identity(uow: UnitOfWork, address: str) -> bool:

@@ -40,6 +40,10 @@ def _json(row: dict) -> dict:
             if v is not None or not k.endswith("_at")}
 
 
+def _identity(row: dict) -> dict:
+    return {**_json(row), "verified": row["verified_at"] is not None}
+
+
 class NotificationsService(PlatformEndpoints):
     name = "notifications"
 
@@ -200,17 +204,31 @@ class NotificationsService(PlatformEndpoints):
     # ---- sender identities ----------------------------------------------------------------------------
     @rpc
     def save_sender_identity(self, address: str, payload: dict) -> dict:
+        """Declared, then used once the link mailed to it is followed (a verified one stays verified)."""
         try:
             address = domain.sender_identity(address, bool(payload.get("default")))
+            sent_to = domain.verification_address(address, payload.get("verify_via"))
         except domain.Refused as exc:
             raise ValidationFailed(exc.reason, code=exc.code) from None
         with self.db.transaction(self.caller) as uow:
-            return _json(repo.upsert_identity(uow, address, payload.get("display_name"), bool(payload.get("default"))))
+            identity = repo.upsert_identity(uow, address, payload.get("display_name"), bool(payload.get("default")))
+            if identity["verified_at"] is None:
+                identity = flows.ask_to_verify(uow, self.caller, address, sent_to, SETTINGS.public_base_url)
+            return _identity(identity)
+
+    @rpc
+    def verify_sender_identity(self, token: str) -> dict:
+        """The link mailed to an identity was followed (no caller: the token names its tenant)."""
+        with self.db.transaction(self.caller) as uow:
+            identity = repo.verify_identity(uow, domain.token_digest(token))
+        if identity is None:
+            raise NotFound("unknown or expired verification link", code="VERIFICATION_LINK_NOT_FOUND")
+        return _identity(identity)
 
     @rpc
     def list_sender_identities(self) -> list[dict]:
         with self.db.transaction(self.caller) as uow:
-            return [_json(r) for r in repo.list_identities(uow)]
+            return [_identity(r) for r in repo.list_identities(uow)]
 
     @rpc
     def delete_sender_identity(self, address: str) -> None:

@@ -260,8 +260,10 @@ def test_a_dsn_names_the_original_message_and_the_failed_recipient():
 
 # ---- sender identities (E1) ------------------------------------------------------------------------------
 
-IDENTITIES = [{"address": "acme.example", "display_name": None, "is_default": False},
-              {"address": "billing@collect.example", "display_name": "Acme Collections", "is_default": True}]
+VERIFIED = "2026-11-20T09:00:00+00:00"
+IDENTITIES = [{"address": "acme.example", "display_name": None, "is_default": False, "verified_at": VERIFIED},
+              {"address": "billing@collect.example", "display_name": "Acme Collections", "is_default": True,
+               "verified_at": VERIFIED}]
 
 
 @pytest.mark.parametrize("address, default, expected", [
@@ -305,6 +307,46 @@ def test_E1_without_a_default_identity_mail_goes_from_the_platform_with_reply_to
         domain.FromLine("Bob", "no-reply@platform.example", "bob@other.example")
     assert domain.choose_from({"email": "bob@other.example", "name": "Bob"}, [], "no-reply@platform.example") == \
         domain.FromLine("Bob", "no-reply@platform.example", "bob@other.example")
+
+
+@pytest.mark.parametrize("unverified", ["acme.example", "billing@collect.example"])
+def test_E1_an_identity_not_yet_verified_is_not_sent_from(unverified):
+    """Declaring another tenant's domain must not let a tenant send as it: until the link mailed to the
+    domain or mailbox is followed, mail goes out as if it were not declared."""
+    identities = [{**i, "verified_at": None} if i["address"] == unverified else i for i in IDENTITIES]
+    on_it = {"email": "ann@acme.example" if unverified == "acme.example" else "billing@collect.example",
+             "name": "Ann"}
+    sent = domain.choose_from(on_it, identities, "no-reply@platform.example")
+    assert sent.address != on_it["email"] and sent.reply_to == on_it["email"]
+    if unverified == "billing@collect.example":  # an unverified default is no default
+        assert domain.choose_from(None, identities, "no-reply@platform.example").address == "no-reply@platform.example"
+
+
+@pytest.mark.parametrize("identity, via, expected", [
+    ("billing@collect.example", None, "billing@collect.example"),
+    ("acme.example", None, "postmaster@acme.example"),
+    *[("acme.example", local, f"{local}@acme.example") for local in domain.DOMAIN_VERIFIERS],
+    ("acme.example", " Hostmaster ", "hostmaster@acme.example"),
+])
+def test_E1_a_verification_link_goes_where_only_the_owner_reads_it(identity, via, expected):
+    assert domain.verification_address(identity, via) == expected
+
+
+@pytest.mark.parametrize("identity, via, code", [
+    ("acme.example", "ann", "INVALID_VERIFY_VIA"),  # any mailbox the tenant made up would prove nothing
+    ("acme.example", "postmaster@tenantb.example", "INVALID_VERIFY_VIA"),
+    ("acme.example", "", "INVALID_VERIFY_VIA"),
+    ("billing@collect.example", "postmaster", "VERIFY_VIA_DOMAIN_ONLY"),
+])
+def test_E1_a_verification_elsewhere_is_refused(identity, via, code):
+    with pytest.raises(domain.Refused) as refused:
+        domain.verification_address(identity, via)
+    assert refused.value.code == code
+
+
+def test_E1_verification_links_are_kept_only_as_digests():
+    assert domain.token_digest("abc") == domain.token_digest("abc") != domain.token_digest("abd")
+    assert "abc" not in domain.token_digest("abc") and len(domain.token_digest("abc")) == 64
 
 
 # ---- A4/E5: email copies of in-app notifications ---------------------------------------------------

@@ -17,7 +17,8 @@ Channel = Literal["email", "sms", "letter", "in_app"]
 DeliveryState = Literal["queued", "sent", "delivered", "bounced", "failed", "opened", "clicked", "returned"]
 NotificationKind = Literal[
     "action_email", "action_sms", "action_letter", "action_assigned", "promise_due_soon", "promise_overdue",
-    "client_task_active", "workflow_step_waiting", "dunning_email", "task_raised", "generic",
+    "client_task_active", "workflow_step_waiting", "dunning_email", "task_raised", "sender_verification",
+    "generic",
 ]
 # E5: what reaches a user's in-app inbox; a user may also have any of these emailed to them (A4).
 InAppKind = Literal["action_assigned", "task_raised", "promise_due_soon", "promise_overdue",

@@ -182,12 +182,17 @@ class SenderIdentityBody(BaseModel):
 
     display_name: str | None = Field(None, max_length=200, description="the name mail from it shows")
     default: bool = Field(False, description="senders outside every identity send through this mailbox")
+    verify_via: str | None = Field(
+        None, max_length=20, description="a domain's validation mailbox the link is mailed to: admin, administrator, "
+        "hostmaster, postmaster (default) or webmaster; a mailbox is verified at itself")
 
 
 @router.put("/sender-identities/{address}")
 async def put_sender_identity(address: str, body: SenderIdentityBody, who: Caller = Depends(staff)):
     """Declare a domain (``acme.example``) or mailbox (``billing@acme.example``) the tenant sends from.
-    Users on it send email as themselves; others send through the default one, with Reply-To them."""
+    Users on it send email as themselves; others send through the default one, with Reply-To them.
+    It is used once verified: a link is mailed to the mailbox, or to the domain's ``verify_via`` mailbox,
+    and must be followed within 7 days. Saving an unverified one again mails a new link."""
     who.identity.require_role("admin")
     return JSONResponse(await who.call("notifications", "save_sender_identity", address=address,
                                        payload=body.model_dump()))
@@ -206,6 +211,16 @@ async def delete_sender_identity(address: str, who: Caller = Depends(staff)):
 
 
 # ---- open pixel and click redirects (no auth) ----------------------------------------------------------
+
+@router.get("/sender-identities/verify/{token}")
+async def verify_sender_identity(token: str, request: Request):
+    """The link mailed to a sender identity (no API key: the unguessable token is the proof)."""
+    principal = _token_principal(request, token)
+    if principal is None:
+        raise NotFound("unknown or expired verification link", code="VERIFICATION_LINK_NOT_FOUND")
+    return JSONResponse(await request.app.state.rpc.call("notifications", "verify_sender_identity", principal,
+                                                         token=token), headers=NO_STORE)
+
 
 def _token_principal(request: Request, token: str) -> Principal | None:
     if not re.fullmatch(r"[0-9a-f]{32}[A-Za-z0-9_-]{24}", token):

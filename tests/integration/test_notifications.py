@@ -523,6 +523,23 @@ def test_E3_an_sms_whose_answer_was_lost_to_a_timeout_is_looked_up_not_sent_agai
     wait_for(lambda: states(api, second) == {"+33666666666": "delivered"})
 
 
+def test_E3_a_look_up_that_fails_leaves_the_send_unknown_and_it_is_asked_again_not_resent(fresh_stack):
+    """The answer to an SMS was lost, then the look-up meant to find it failed (the provider's list answered
+    503): the next attempt must ask again, not text the customer a second time."""
+    system = fresh_stack(start=("provider-stub", "notifications", "gateway"),
+                         env={"PROVIDER_TIMEOUT_S": "1", "PROVIDER_STUB_AUTO_STATUS": "none",
+                              "SEND_RETRY_BASE_S": "0.5"})
+    api = system.api()
+    stub = Stub(system)
+    stub.control(stall_next=1, stall_s=3, fail_lookups_next=1)
+    key, phone = uuid.uuid4().hex, "+33655555599"
+    request_notification(system, api.tenant_id, idempotency_key=key, kind="action_sms", channel="sms",
+                         recipients=[{"address": phone}], content={"body_text": "Your payment is due"})
+    wait_for(lambda: states(api, key) == {phone: "sent"}, 60)
+    assert deliveries(api, key)["deliveries"][0]["attempts"] == 3  # lost answer, failed look-up, found
+    assert [m["to"] for m in stub.requests()["sms"]].count(phone) == 1
+
+
 def test_E3_a_send_the_batch_had_no_time_for_is_not_counted_as_an_attempt(fresh_stack):
     """A slow provider runs a batch past its deadline: the sends it never reached go again, with none
     of their attempts spent (with one attempt allowed they used to fail, never tried)."""

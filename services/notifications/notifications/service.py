@@ -115,8 +115,11 @@ class NotificationsService(PlatformEndpoints):
         except domain.Refused as exc:
             outcome = Outcome(False, permanent=True, reason=f"{exc.code}: {exc.reason}")
         except Exception as exc:  # one delivery's surprise must not fail its batch: retried with backoff
+            # Unknown, not a plain retry: a look-up that failed leaves the earlier outcome as unknown as it
+            # was, and a surprise mid-send may come after the provider took the request. A plain retry
+            # would send again without asking; asking costs one look-up.
             log.warning("send attempt failed", extra={"delivery_id": str(d["id"]), "error": repr(exc)})
-            outcome = Outcome(False, reason=f"{type(exc).__name__}: {exc}"[:500])
+            outcome = Outcome(False, reason=f"{type(exc).__name__}: {exc}"[:500], unknown=True)
         finally:
             cut_off.cancel()
         metrics.NOTIFICATION_SEND_LATENCY.labels(d["provider"], "accepted" if outcome.accepted else "refused") \

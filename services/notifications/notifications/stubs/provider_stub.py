@@ -9,6 +9,7 @@ signed status callbacks to the gateway: automatically (``PROVIDER_STUB_AUTO_STAT
 answer lost to its timeout); with ``"stall_before_taking": true`` it holds them s seconds before it takes
 them instead (a request still on the wire: a look-up does not find it, and a caller that hangs up meanwhile
 sent nothing). ``GET /requests`` counts those ``held`` now and lists those ``hung_up``.
+``{"fail_lookups_next": n}`` answers 503 to the next n SMS look-ups (``GET`` of the message list).
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ class Stub:
         self.letters: dict[str, dict] = {}
         self.by_idempotency_key: dict[str, dict] = {}
         self.fail_next = 0
+        self.fail_lookups_next = 0
         self.stall_next, self.stall_s, self.stall_before_taking = 0, 5.0, False
         self.held, self.hung_up = 0, []
         self.callbacks: list[dict] = []
@@ -126,6 +128,9 @@ def make_app(stub: Stub) -> Starlette:
             stub.held -= 1
 
     async def list_sms(request: Request):
+        if stub.fail_lookups_next > 0:
+            stub.fail_lookups_next -= 1
+            return JSONResponse({"message": "Service temporarily unavailable"}, status_code=503)
         to = request.query_params.get("To")
         return JSONResponse({"messages": [m for m in stub.sms.values() if not to or m["to"] == to]})
 
@@ -164,6 +169,7 @@ def make_app(stub: Stub) -> Starlette:
     async def control(request: Request):
         body = await request.json()
         stub.fail_next = int(body.get("fail_next", stub.fail_next))
+        stub.fail_lookups_next = int(body.get("fail_lookups_next", stub.fail_lookups_next))
         stub.auto_status = body.get("auto_status", stub.auto_status)
         stub.stall_next = int(body.get("stall_next", stub.stall_next))
         stub.stall_s = float(body.get("stall_s", stub.stall_s))

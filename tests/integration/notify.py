@@ -72,24 +72,29 @@ def states(api, key: str) -> dict[str, str]:
     return {d["recipient"]: d["state"] for d in found["deliveries"]} if found else {}
 
 
-def verification_link(sink: "Sink", mailbox: str) -> str:
-    """The path of the latest sender-identity verification link mailed to ``mailbox``."""
+def verification_link(sink: "Sink", mailbox: str, tenant_id: str) -> str:
+    """The path of the latest sender-identity verification link mailed to ``mailbox`` for ``tenant_id``
+    (other tests' tenants may declare the same domain: a link's token starts with its tenant)."""
     import re
 
     from .broker import wait_for
 
-    def latest():
-        mails = [m for m in sink.messages(rcpt=mailbox) if "/v1/sender-identities/verify/" in (m["body_text"] or "")]
-        return mails[-1] if mails else None
+    prefix = "/v1/sender-identities/verify/" + uuid.UUID(tenant_id).hex
 
-    mail = wait_for(latest)
-    return re.search(r"(/v1/sender-identities/verify/\S+)", mail["body_text"]).group(1)
+    def latest():
+        links = [found.group(1) for m in sink.messages(rcpt=mailbox)
+                 if (found := re.search(r"(/v1/sender-identities/verify/\S+)", m["body_text"] or ""))]
+        links = [link for link in links if link.startswith(prefix)]
+        return links[-1] if links else None
+
+    return wait_for(latest)
 
 
 def declare_sender_identity(system, api, address: str, **body) -> dict:
     """Declare an identity and follow the link mailed for it, as the domain's postmaster (or the mailbox) would."""
     resp = api.put(f"/v1/sender-identities/{address}", json=body)
     assert resp.status_code == 200, resp.text
-    verified = httpx.get(system.base_url + verification_link(Sink(system), resp.json()["verification_sent_to"]))
+    link = verification_link(Sink(system), resp.json()["verification_sent_to"], api.tenant_id)
+    verified = httpx.get(system.base_url + link)
     assert verified.status_code == 200 and verified.json()["verified"] is True, verified.text
     return verified.json()

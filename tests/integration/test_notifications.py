@@ -212,16 +212,16 @@ def test_E1_a_tenant_cannot_send_as_a_domain_it_has_not_proved_its_own(system):
     assert "tenantb.example" not in mail["from"] and mail["reply_to"] == "ceo@tenantb.example"
 
     # The link reached B's hostmaster only; a made-up or another tenant's token verifies nothing.
-    link = verification_link(sink, "hostmaster@tenantb.example")
+    link = verification_link(sink, "hostmaster@tenantb.example", intruder.tenant_id)
     anonymous = httpx.Client(base_url=system.base_url)
     for bad in (link[:-4] + "AAAA", link.replace(intruder.tenant_id.replace("-", ""), uuid.uuid4().hex), link + "x"):
         assert anonymous.get(bad).status_code == 404
     assert intruder.get("/v1/sender-identities").json()["items"][0]["verified"] is False
     # Saving it again mails a new link; the old one no longer verifies.
     assert intruder.put("/v1/sender-identities/tenantb.example", json={"verify_via": "hostmaster"}).status_code == 200
-    wait_for(lambda: verification_link(sink, "hostmaster@tenantb.example") != link)
+    wait_for(lambda: verification_link(sink, "hostmaster@tenantb.example", intruder.tenant_id) != link)
     assert anonymous.get(link).status_code == 404
-    fresh = verification_link(sink, "hostmaster@tenantb.example")
+    fresh = verification_link(sink, "hostmaster@tenantb.example", intruder.tenant_id)
     assert anonymous.get(fresh).json()["verified"] is True  # B's hostmaster agreed: now it may
     assert anonymous.get(fresh).status_code == 404  # a link verifies once
 

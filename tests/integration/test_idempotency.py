@@ -128,3 +128,33 @@ def test_X2_expired_keys_are_deleted_and_a_late_retry_of_the_same_request_still_
     again = api.post("/v1/payments", headers={"Idempotency-Key": "old-key"}, json=body)
     assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
     assert api.get(f"/v1/invoices/{invoice['external_id']}").json()["amount_paid"] == "150.00"
+
+
+def test_X2_A3_a_patch_retried_after_its_reply_was_lost_gets_its_answer_not_a_conflict(system, api):
+    """Completing an action, then moving a promise and completing a task, each reply lost on the way (the
+    gateway kept nothing: here its record is deleted): the retry with the same key answers what the change
+    answered, not 409 for a change already made, and nothing happens twice."""
+    customer = api.customer()
+    task = api.task(customer["id"], title="Call about F-3")["task"]
+    action = api.post(f"/v1/tasks/{task['id']}/actions", json={
+        "type": "call", "assignee_user_id": api.user_id, "payload": {"script": "Ask about F-3"}}).json()
+
+    def twice(path, body):
+        key = {"Idempotency-Key": f"patch-{uuid.uuid4().hex[:8]}"}
+        first = api.patch(path, json=body, headers=key)
+        assert first.status_code == 200, first.text
+        system.sql("delete from gateway.idempotency_records where key = %s returning key", (key["Idempotency-Key"],))
+        again = api.patch(path, json=body, headers=key)
+        assert again.status_code == 200, again.text
+        assert again.json() == first.json()
+        return first.json()
+
+    done = twice(f"/v1/actions/{action['id']}", {"status": "completed"})
+    assert done["status"] == "completed"
+    completions = [e for e in api.timeline(customer["id"]) if e["kind"] == "action_status_changed"]
+    assert len(completions) == 1
+    closed = twice(f"/v1/tasks/{task['id']}", {"status": "completed"})
+    assert closed["task"]["status"] == "completed"
+    # Without a key a repeated PATCH is a new request, refused as before.
+    again = api.patch(f"/v1/actions/{action['id']}", json={"status": "completed"})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "ILLEGAL_TRANSITION"

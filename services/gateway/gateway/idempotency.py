@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` on POST, scoped to the tenant (API.md).
+"""``Idempotency-Key`` on POST (API.md) and on the PATCHes of tasks, actions and promises, scoped to the tenant.
 
 The first request with a key runs; the same key and body within the TTL
 replays its response (errors included) without running again; another body

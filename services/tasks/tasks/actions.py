@@ -97,47 +97,57 @@ class ActionEntrypoints:
     @rpc
     def update_action(self, action_id: str, payload: dict) -> dict:
         cmd = c.ActionUpdate.model_validate(payload)
-        fields = cmd.model_fields_set
         with self.db.transaction(self.caller) as uow:
-            # Row locks serialise concurrent changes, the task's before the action's as when a task closes
-            # (the other order could deadlock with it). The task's lock also makes two actions of one task
-            # completed at once see each other: a workflow's task closes when its last action does.
-            task = repo.lock_task_of_action(uow, action_id)
-            if task is None:
-                raise action_not_found()
-            action = self._visible_action(uow, action_id, lock=True)
-            if not domain.can_act_on(action, self.caller.user_id, self.caller.role):
-                raise Forbidden("only the action's assignee or creator (or an admin) can change it")
+            # A retry after a lost reply (same Idempotency-Key) gets the first answer, not a 409 for
+            # a change already made.
+            replayed, result = uow.begin_request("update_action")
+            if replayed:
+                return result
+            result = self._update_action(uow, action_id, cmd)
+            uow.finish_request(result)
+            return result
+
+    def _update_action(self, uow, action_id: str, cmd) -> dict:
+        fields = cmd.model_fields_set
+        # Row locks serialise concurrent changes, the task's before the action's as when a task closes
+        # (the other order could deadlock with it). The task's lock also makes two actions of one task
+        # completed at once see each other: a workflow's task closes when its last action does.
+        task = repo.lock_task_of_action(uow, action_id)
+        if task is None:
+            raise action_not_found()
+        action = self._visible_action(uow, action_id, lock=True)
+        if not domain.can_act_on(action, self.caller.user_id, self.caller.role):
+            raise Forbidden("only the action's assignee or creator (or an admin) can change it")
+        try:
+            change = domain.change_action(
+                action["status"], str(action["assignee_user_id"]) if action["assignee_user_id"] else None,
+                requested_status=cmd.status, requested_assignee=cmd.assignee_user_id,
+                assign="assignee_user_id" in fields)
+        except domain.IllegalTransition as exc:
+            raise Conflict(str(exc), {"status": exc.current, "requested": exc.requested},
+                           code="ILLEGAL_TRANSITION") from None
+        updates = {"status": change.status, "assignee_user_id": change.assignee_user_id,
+                   "updated_at": uow.now, "version": action["version"] + 1}
+        if "payload" in fields:
+            if action["status"] in domain.CLOSED_ACTION_STATUSES:
+                raise Conflict("a closed action cannot be edited", code="ILLEGAL_TRANSITION")
             try:
-                change = domain.change_action(
-                    action["status"], str(action["assignee_user_id"]) if action["assignee_user_id"] else None,
-                    requested_status=cmd.status, requested_assignee=cmd.assignee_user_id,
-                    assign="assignee_user_id" in fields)
-            except domain.IllegalTransition as exc:
-                raise Conflict(str(exc), {"status": exc.current, "requested": exc.requested},
-                               code="ILLEGAL_TRANSITION") from None
-            updates = {"status": change.status, "assignee_user_id": change.assignee_user_id,
-                       "updated_at": uow.now, "version": action["version"] + 1}
-            if "payload" in fields:
-                if action["status"] in domain.CLOSED_ACTION_STATUSES:
-                    raise Conflict("a closed action cannot be edited", code="ILLEGAL_TRANSITION")
-                try:
-                    updates["payload"] = domain.edited_payload(action["type"], action["payload"], cmd.payload or {})
-                except ValidationError as exc:
-                    raise ValidationFailed(f"invalid {action['type']} payload", validation_details(exc)) from None
-            if "due_at" in fields:
-                if action["status"] in domain.CLOSED_ACTION_STATUSES and cmd.due_at != action["due_at"]:
-                    raise Conflict("a closed action's due date stays", code="ILLEGAL_TRANSITION")
-                updates["due_at"] = cmd.due_at
-            if change.completed:
-                updates.update(completed_at=uow.now, completed_by_user_id=self.caller.user_id)
-            current = {**action, "assignee_user_id": str(action["assignee_user_id"]) if action["assignee_user_id"] else None}
-            if not domain.changed_fields(current, {k: v for k, v in updates.items() if k not in ("updated_at", "version")}):
-                # A PATCH that changes nothing writes nothing: no new version for clients that compare them.
-                return action_view(action, repo.deliveries_of(uow, [action["id"]]).get(action["id"]))
-            updated = repo.update_row(uow, m.actions, action["id"], updates)
-            self._after_action_change(uow, task, action, updated, change)
-            return action_view(updated, repo.deliveries_of(uow, [updated["id"]]).get(updated["id"]))
+                updates["payload"] = domain.edited_payload(action["type"], action["payload"], cmd.payload or {})
+            except ValidationError as exc:
+                raise ValidationFailed(f"invalid {action['type']} payload", validation_details(exc)) from None
+        if "due_at" in fields:
+            if action["status"] in domain.CLOSED_ACTION_STATUSES and cmd.due_at != action["due_at"]:
+                raise Conflict("a closed action's due date stays", code="ILLEGAL_TRANSITION")
+            updates["due_at"] = cmd.due_at
+        if change.completed:
+            updates.update(completed_at=uow.now, completed_by_user_id=self.caller.user_id)
+        current = {**action, "assignee_user_id": str(action["assignee_user_id"]) if action["assignee_user_id"] else None}
+        if not domain.changed_fields(current, {k: v for k, v in updates.items() if k not in ("updated_at", "version")}):
+            # A PATCH that changes nothing writes nothing: no new version for clients that compare them.
+            return action_view(action, repo.deliveries_of(uow, [action["id"]]).get(action["id"]))
+        updated = repo.update_row(uow, m.actions, action["id"], updates)
+        self._after_action_change(uow, task, action, updated, change)
+        return action_view(updated, repo.deliveries_of(uow, [updated["id"]]).get(updated["id"]))
 
     def _after_action_change(self, uow, task: dict, before: dict, after: dict, change: domain.ActionChange):
         customer_id = task["customer_id"]

@@ -114,35 +114,45 @@ class PromiseEntrypoints:
     def update_promise(self, promise_id: str, payload: dict) -> dict:
         cmd = c.PromiseUpdate.model_validate(payload)
         with self.db.transaction(self.caller) as uow:
-            # The zone first, shared (settings before promises): a time-zone change going on now is waited
-            # for, or this move would land on the old zone's days.
-            zone = repo.tenant_settings(uow, share=True)["timezone"]
-            promise = repo.get_promise(uow, promise_id, lock=True)
-            if promise is None:
-                raise NotFound("promise not found", code="PROMISE_NOT_FOUND")
-            if promise["status"] not in domain.OPEN_PROMISE_STATUSES:
-                raise Conflict(f"the promise is {promise['status']}", code="ILLEGAL_TRANSITION")
-            if cmd.status == "cancelled":
-                updated = self._close_promise(uow, promise, "cancelled", "cancelled", "Promise cancelled",
-                                              self.caller.user_id)
-            elif cmd.promised_date is not None and cmd.promised_date != promise["promised_date"]:
-                domain.check_promise_date(cmd.promised_date, domain.tenant_today(uow.now, zone))
-                schedule = domain.promise_schedule(cmd.promised_date, zone)
-                updated = repo.update_row(uow, m.promises, promise["id"], {
-                    "promised_date": cmd.promised_date, "due_soon_at": schedule.due_soon_at,
-                    "overdue_at": schedule.overdue_at, "status": "waiting", "updated_at": uow.now})
-                repo.update_row(uow, m.tasks, promise["task_id"], {
-                    "due_at": schedule.overdue_at, "overdue_promise": False, "status": "waiting",
-                    "updated_at": uow.now})
-                self._schedule_promise(uow, updated)  # moves both timers
-                uow.publish(c.PromiseMoved(promise=c.PromiseView.model_validate(updated)))
-                repo.add_timeline(uow, domain.TimelineEntry(
-                    promise["customer_id"], "promise_moved", "promise", promise["id"],
-                    f"Promise moved to {cmd.promised_date.isoformat()}", self.caller.user_id,
-                    {"from": promise["promised_date"].isoformat(), "to": cmd.promised_date.isoformat()}))
-            else:
-                return promise_view(promise)
-            return promise_view(updated)
+            # A retry after a lost reply (same Idempotency-Key) gets the first answer, not a 409 for
+            # a change already made.
+            replayed, result = uow.begin_request("update_promise")
+            if replayed:
+                return result
+            result = self._update_promise(uow, promise_id, cmd)
+            uow.finish_request(result)
+            return result
+
+    def _update_promise(self, uow, promise_id: str, cmd) -> dict:
+        # The zone first, shared (settings before promises): a time-zone change going on now is waited
+        # for, or this move would land on the old zone's days.
+        zone = repo.tenant_settings(uow, share=True)["timezone"]
+        promise = repo.get_promise(uow, promise_id, lock=True)
+        if promise is None:
+            raise NotFound("promise not found", code="PROMISE_NOT_FOUND")
+        if promise["status"] not in domain.OPEN_PROMISE_STATUSES:
+            raise Conflict(f"the promise is {promise['status']}", code="ILLEGAL_TRANSITION")
+        if cmd.status == "cancelled":
+            updated = self._close_promise(uow, promise, "cancelled", "cancelled", "Promise cancelled",
+                                          self.caller.user_id)
+        elif cmd.promised_date is not None and cmd.promised_date != promise["promised_date"]:
+            domain.check_promise_date(cmd.promised_date, domain.tenant_today(uow.now, zone))
+            schedule = domain.promise_schedule(cmd.promised_date, zone)
+            updated = repo.update_row(uow, m.promises, promise["id"], {
+                "promised_date": cmd.promised_date, "due_soon_at": schedule.due_soon_at,
+                "overdue_at": schedule.overdue_at, "status": "waiting", "updated_at": uow.now})
+            repo.update_row(uow, m.tasks, promise["task_id"], {
+                "due_at": schedule.overdue_at, "overdue_promise": False, "status": "waiting",
+                "updated_at": uow.now})
+            self._schedule_promise(uow, updated)  # moves both timers
+            uow.publish(c.PromiseMoved(promise=c.PromiseView.model_validate(updated)))
+            repo.add_timeline(uow, domain.TimelineEntry(
+                promise["customer_id"], "promise_moved", "promise", promise["id"],
+                f"Promise moved to {cmd.promised_date.isoformat()}", self.caller.user_id,
+                {"from": promise["promised_date"].isoformat(), "to": cmd.promised_date.isoformat()}))
+        else:
+            return promise_view(promise)
+        return promise_view(updated)
 
     def _close_promise(self, uow, promise: dict, promise_status: str, task_status: str, summary: str,
                        actor=None) -> dict:

@@ -270,41 +270,51 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
     @rpc
     def update_task(self, task_id: str, payload: dict) -> dict:
         cmd = c.TaskUpdate.model_validate(payload)
-        fields = cmd.model_fields_set - {"status"}
         with self.db.transaction(self.caller) as uow:
-            # A promise's row is locked before its task's, as payments and the promise timers lock them:
-            # the other order deadlocked with a covering payment arriving while the user completed it.
-            promise = repo.get_promise(uow, task_id=task_id, lock=True)  # None unless it is a promise's task
-            task = repo.require_task(uow, task_id, lock=True)
-            # Only what really changes is written and goes on the timeline: resending a field's value is no change.
-            changes = domain.changed_fields(task, {f: getattr(cmd, f) for f in fields})
-            if "owner_user_id" in changes and not domain.can_hand_over(task, self.caller.user_id, self.caller.role):
-                raise Forbidden("only the task's owner or an admin can hand it over")
-            if promise is not None and "due_at" in changes:  # a promise task is due when its promise is
-                raise Conflict("a promise's task is due on the promised day: move the promise instead",
-                               {"promise_id": str(promise["id"])}, code="PROMISE_DATE_FIXED")
-            if changes:
-                task = repo.update_row(uow, m.tasks, task["id"],
-                                       {**{f: new for f, (_, new) in changes.items()}, "updated_at": uow.now})
-                moved = []
-                if "owner_user_id" in changes:  # handed over: the work the owner held goes with the task
-                    moved = repo.reassign_live_actions(uow, task["id"], *changes["owner_user_id"])
-                    for action in moved:
-                        self._notify_assignee(uow, action, task["customer_id"], task["title"])
-                repo.add_timeline(uow, domain.TimelineEntry(
-                    task["customer_id"], "task_updated", "task", task["id"], "Task updated", self.caller.user_id,
-                    {"fields": sorted(changes), **({"reassigned_actions": [str(a["id"]) for a in moved]} if moved else {})}))
-            if cmd.status and cmd.status != task["status"]:
-                if task["status"] not in domain.OPEN_TASK_STATUSES or cmd.status == "open":
-                    raise Conflict(f"a {task['status']} task cannot become {cmd.status}", code="ILLEGAL_TRANSITION")
-                if promise is not None and promise["status"] in domain.OPEN_PROMISE_STATUSES:
-                    # C4: marking the promise task completed closes the promise (and its timers).
-                    self._close_promise(uow, promise, "completed" if cmd.status == "completed" else "cancelled",
-                                        cmd.status, f"Promise {cmd.status} by a user", self.caller.user_id)
-                    task = repo.get_task(uow, task["id"])
-                else:
-                    task = self._close_task(uow, task, cmd.status, self.caller.user_id)
-            return self._case_file(uow, task)
+            # A retry after a lost reply (same Idempotency-Key) gets the first answer, not a 409 for
+            # a change already made.
+            replayed, result = uow.begin_request("update_task")
+            if replayed:
+                return result
+            result = self._update_task(uow, task_id, cmd)
+            uow.finish_request(result)
+            return result
+
+    def _update_task(self, uow, task_id: str, cmd) -> dict:
+        fields = cmd.model_fields_set - {"status"}
+        # A promise's row is locked before its task's, as payments and the promise timers lock them:
+        # the other order deadlocked with a covering payment arriving while the user completed it.
+        promise = repo.get_promise(uow, task_id=task_id, lock=True)  # None unless it is a promise's task
+        task = repo.require_task(uow, task_id, lock=True)
+        # Only what really changes is written and goes on the timeline: resending a field's value is no change.
+        changes = domain.changed_fields(task, {f: getattr(cmd, f) for f in fields})
+        if "owner_user_id" in changes and not domain.can_hand_over(task, self.caller.user_id, self.caller.role):
+            raise Forbidden("only the task's owner or an admin can hand it over")
+        if promise is not None and "due_at" in changes:  # a promise task is due when its promise is
+            raise Conflict("a promise's task is due on the promised day: move the promise instead",
+                           {"promise_id": str(promise["id"])}, code="PROMISE_DATE_FIXED")
+        if changes:
+            task = repo.update_row(uow, m.tasks, task["id"],
+                                   {**{f: new for f, (_, new) in changes.items()}, "updated_at": uow.now})
+            moved = []
+            if "owner_user_id" in changes:  # handed over: the work the owner held goes with the task
+                moved = repo.reassign_live_actions(uow, task["id"], *changes["owner_user_id"])
+                for action in moved:
+                    self._notify_assignee(uow, action, task["customer_id"], task["title"])
+            repo.add_timeline(uow, domain.TimelineEntry(
+                task["customer_id"], "task_updated", "task", task["id"], "Task updated", self.caller.user_id,
+                {"fields": sorted(changes), **({"reassigned_actions": [str(a["id"]) for a in moved]} if moved else {})}))
+        if cmd.status and cmd.status != task["status"]:
+            if task["status"] not in domain.OPEN_TASK_STATUSES or cmd.status == "open":
+                raise Conflict(f"a {task['status']} task cannot become {cmd.status}", code="ILLEGAL_TRANSITION")
+            if promise is not None and promise["status"] in domain.OPEN_PROMISE_STATUSES:
+                # C4: marking the promise task completed closes the promise (and its timers).
+                self._close_promise(uow, promise, "completed" if cmd.status == "completed" else "cancelled",
+                                    cmd.status, f"Promise {cmd.status} by a user", self.caller.user_id)
+                task = repo.get_task(uow, task["id"])
+            else:
+                task = self._close_task(uow, task, cmd.status, self.caller.user_id)
+        return self._case_file(uow, task)
 
     @rpc
     def list_tasks(self, assignee: str | None = None, status: str | None = None, customer_id: str | None = None,

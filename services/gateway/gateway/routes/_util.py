@@ -26,7 +26,8 @@ async def ensure_users(request: Request, tenant_id: str, user_ids) -> None:
 
 
 async def idempotent_post(who: Caller, handler) -> JSONResponse:
-    """Runs ``handler(idempotency_key) -> (status, body)`` under the Idempotency-Key rules."""
+    """Runs ``handler(idempotency_key) -> (status, body)`` under the Idempotency-Key rules (a POST's, and a
+    PATCH's whose retry after a lost reply must not read as a conflict with itself)."""
     state = who.request.app.state
     try:
         status, body = await run_idempotent(who.request, state.db, who.tenant_id,

@@ -116,8 +116,12 @@ async def task_queue(status: c.TaskStatus | None = None, assignee: uuid.UUID | N
 async def update_task(task_id: uuid.UUID, body: c.TaskUpdate, who: Caller = Depends(staff)):
     if body.owner_user_id is not None:
         await ensure_users(who.request, who.tenant_id, [body.owner_user_id])
-    return JSONResponse(await who.call("tasks", "update_task", task_id=str(task_id),
-                                       payload=body.model_dump(mode="json", exclude_unset=True)))
+
+    async def handler(key):
+        return 200, await who.call("tasks", "update_task", key, task_id=str(task_id),
+                                   payload=body.model_dump(mode="json", exclude_unset=True))
+
+    return await idempotent_post(who, handler)
 
 
 @router.post("/tasks/{task_id}/actions", status_code=201, response_model=c.ActionView)
@@ -151,8 +155,12 @@ async def get_action(action_id: uuid.UUID, who: Caller = Depends(staff)):
               responses={409: {"description": "ILLEGAL_TRANSITION"}})
 async def update_action(action_id: uuid.UUID, body: c.ActionUpdate, who: Caller = Depends(staff)):
     await ensure_users(who.request, who.tenant_id, [body.assignee_user_id])
-    return JSONResponse(await who.call("tasks", "update_action", action_id=str(action_id),
-                                       payload=body.model_dump(mode="json", exclude_unset=True)))
+
+    async def handler(key):
+        return 200, await who.call("tasks", "update_action", key, action_id=str(action_id),
+                                   payload=body.model_dump(mode="json", exclude_unset=True))
+
+    return await idempotent_post(who, handler)
 
 
 @router.post("/tasks/{task_id}/promises", status_code=201, response_model=c.PromiseView)
@@ -166,8 +174,11 @@ async def record_promise(task_id: uuid.UUID, body: c.PromiseCreate, who: Caller 
 
 @router.patch("/promises/{promise_id}", response_model=c.PromiseView)
 async def update_promise(promise_id: uuid.UUID, body: c.PromiseUpdate, who: Caller = Depends(staff)):
-    return JSONResponse(await who.call("tasks", "update_promise", promise_id=str(promise_id),
-                                       payload=body.model_dump(mode="json", exclude_unset=True)))
+    async def handler(key):
+        return 200, await who.call("tasks", "update_promise", key, promise_id=str(promise_id),
+                                   payload=body.model_dump(mode="json", exclude_unset=True))
+
+    return await idempotent_post(who, handler)
 
 
 @router.get("/settings", response_model=c.SettingsView)

@@ -65,6 +65,20 @@ def test_B1_an_html_only_email_is_read_as_its_reader_sees_it():
                               "Cordialement,\nRen\u00e9e <compta>")
 
 
+@pytest.mark.parametrize("html, text", [
+    ("<table><tr><td>Invoice</td><td>F-12</td><td>1200 EUR</td></tr></table>", "Invoice F-12 1200 EUR"),
+    ("<ul><li>Pay<ul><li>F-12</li></ul></li><li>F-13</li></ul>", "Pay\nF-12\nF-13"),
+    ("<div>Thanks<div>John</div></div>", "Thanks\nJohn"),
+    ("Hello<p>World</p>", "Hello\nWorld"),
+    ('Line one<br clear="all">Line two', "Line one\nLine two"),
+    ("above<hr>below", "above\nbelow"),
+    ("<html><head><title>Remittance advice</title></head><body><p>Paid</p></body></html>", "Paid"),
+])
+def test_B1_html_only_mail_keeps_words_and_cells_apart(html, text):
+    """Remittance advice comes in tables: "F-12" and "1200" run together would be another invoice."""
+    assert r.html_text(html) == text
+
+
 def test_B1_twilio_sms_and_transcription_callbacks():
     sms = r.parse_twilio("sms", {"From": "+33612345678", "To": "+1500", "Body": " STOP ", "MessageSid": "SM1"}, b"")
     assert (sms["from_address"], sms["body"], sms["external_id"]) == ("+33612345678", "STOP", "SM1")

@@ -352,11 +352,13 @@ _EMAIL_STYLE_PROPERTIES = frozenset({
     "border-width", "border-radius", "border-collapse", "border-spacing",
 })
 _EMAIL_URL_SCHEMES = frozenset({"http", "https", "mailto", "tel", "cid"})
+# Dropped with their content: a document's <title> would otherwise show as text atop the body.
+_EMAIL_DROPPED = {"script", "style", "title"}
 
 
 def safe_html(html: str) -> str:
     """An email's HTML body as it may leave: user and tenant HTML is sanitised before it is stored."""
-    return nh3.clean(html, tags=set(_EMAIL_TAGS), attributes=_EMAIL_ATTRIBUTES,
+    return nh3.clean(html, tags=set(_EMAIL_TAGS), attributes=_EMAIL_ATTRIBUTES, clean_content_tags=_EMAIL_DROPPED,
                      url_schemes=set(_EMAIL_URL_SCHEMES), filter_style_properties=set(_EMAIL_STYLE_PROPERTIES),
                      link_rel="noopener noreferrer")
 

@@ -420,6 +420,7 @@ def test_E1_a_subject_written_over_several_lines_is_sent_on_one():
      ["position", "track.example"]),
     ('<svg><script>steal()</script></svg>', ["<svg", "steal"]),
     ('<object data="https://evil.example/x.swf"></object>', ["<object"]),
+    ('<html><head><title>Invoice {{ n }}</title></head><body><p>Hi</p></body></html>', ["<title", "Invoice"]),
 ])
 def test_E1_email_html_loses_what_runs_loads_or_submits(dirty, gone):
     clean = domain.safe_html(dirty)

@@ -126,14 +126,18 @@ def _cut(text: str | None, limit: int) -> str | None:
     return text[:limit] if text else text
 
 
-_BLOCK_END = re.compile(r"<br\s*/?>|</(?:p|div|tr|li|h[1-6]|blockquote|table|ul|ol)\s*>", re.IGNORECASE)
+# Where a reader sees a new line, and where table cells sit apart: tags nh3 would drop without a gap.
+_LINE_BREAKS = re.compile(r"<(?:br|hr)\b[^>]*>|</?(?:p|div|tr|li|h[1-6]|blockquote|table|ul|ol|dl|dt|dd|pre|center)\b[^>]*>",
+                          re.IGNORECASE)
+_CELLS = re.compile(r"</?t[dh]\b[^>]*>", re.IGNORECASE)
 
 
 def html_text(html: str) -> str:
     """The text of an HTML-only email, as triage and the timeline read it: what a reader sees, line by
     line. nh3 parses it as a browser would, so a style sheet, a script or a comment is not taken for
     words, nor ``&eacute;`` left as it was written."""
-    text = html_lib.unescape(nh3.clean(_BLOCK_END.sub("\n", html), tags=set()))
+    spaced = _CELLS.sub(" ", _LINE_BREAKS.sub("\n", html))
+    text = html_lib.unescape(nh3.clean(spaced, tags=set(), clean_content_tags={"script", "style", "title"}))
     lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 

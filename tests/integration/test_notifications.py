@@ -190,14 +190,18 @@ def test_E1_sender_identities_from_line_reply_to_and_bad_input(system):
 
 
 def test_E1_a_tenant_cannot_send_as_a_domain_it_has_not_proved_its_own(system):
-    """Tenant A declares tenant B's domain: until the link mailed to B's postmaster is followed, A's mail
-    leaves from the platform's address (Reply-To A's user), never from B's domain."""
+    """Tenant A declares tenant B's domain: until B's hostmaster confirms the link mailed to them, A's mail
+    leaves from the platform's address (Reply-To A's user), never from B's domain. Opening the link (as a
+    mail scanner does) only shows what is asked, and by whom; the confirmation is a POST from that page."""
     sink = Sink(system)
     intruder = system.api()
     for address, body, code in [("tenantb.example", {"verify_via": "ann"}, "INVALID_VERIFY_VIA"),
-                                ("billing@tenantb.example", {"verify_via": "postmaster"}, "VERIFY_VIA_DOMAIN_ONLY")]:
+                                ("billing@tenantb.example", {"verify_via": "postmaster"}, "VERIFY_VIA_DOMAIN_ONLY"),
+                                ("billing@tenantb.example", {"display_name": "B\r\nBcc: x@y"}, "INVALID_DISPLAY_NAME")]:
         resp = intruder.put(f"/v1/sender-identities/{address}", json=body)
         assert resp.status_code == 422 and resp.json()["error"]["code"] == code, resp.text
+    resp = intruder.put("/v1/sender-identities/billing@tenantb.example", json={"default": True})
+    assert resp.status_code == 409 and resp.json()["error"]["code"] == "IDENTITY_NOT_VERIFIED", resp.text
     assert intruder.get("/v1/sender-identities").json()["items"] == []
 
     declared = intruder.put("/v1/sender-identities/tenantb.example", json={"verify_via": "hostmaster"})
@@ -211,19 +215,28 @@ def test_E1_a_tenant_cannot_send_as_a_domain_it_has_not_proved_its_own(system):
     mail = wait_for(lambda: sink.messages(rcpt=rcpt))[0]
     assert "tenantb.example" not in mail["from"] and mail["reply_to"] == "ceo@tenantb.example"
 
-    # The link reached B's hostmaster only; a made-up or another tenant's token verifies nothing.
+    # The link reached B's hostmaster only, from the platform, saying who asks.
     link = verification_link(sink, "hostmaster@tenantb.example", intruder.tenant_id)
+    asking = next(m for m in sink.messages(rcpt="hostmaster@tenantb.example") if link in (m["body_text"] or ""))
+    tenant_name = system.sql("select name from gateway.tenants where id = %s", (intruder.tenant_id,))[0][0]
+    assert asking["from"].endswith("<no-reply@followup.local>") and tenant_name in asking["subject"]
     anonymous = httpx.Client(base_url=system.base_url)
-    for bad in (link[:-4] + "AAAA", link.replace(intruder.tenant_id.replace("-", ""), uuid.uuid4().hex), link + "x"):
-        assert anonymous.get(bad).status_code == 404
+    page = anonymous.get(link)  # what a scanner or the hostmaster opens: a question, nothing changes
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert tenant_name in page.text and "tenantb.example" in page.text and "<form" in page.text
     assert intruder.get("/v1/sender-identities").json()["items"][0]["verified"] is False
+    for bad in (link[:-4] + "AAAA", link.replace(intruder.tenant_id.replace("-", ""), uuid.uuid4().hex), link + "x"):
+        assert anonymous.get(bad).status_code == 404 and anonymous.post(bad).status_code == 404
     # Saving it again mails a new link; the old one no longer verifies.
     assert intruder.put("/v1/sender-identities/tenantb.example", json={"verify_via": "hostmaster"}).status_code == 200
     wait_for(lambda: verification_link(sink, "hostmaster@tenantb.example", intruder.tenant_id) != link)
-    assert anonymous.get(link).status_code == 404
+    assert anonymous.post(link).status_code == 404
     fresh = verification_link(sink, "hostmaster@tenantb.example", intruder.tenant_id)
-    assert anonymous.get(fresh).json()["verified"] is True  # B's hostmaster agreed: now it may
-    assert anonymous.get(fresh).status_code == 404  # a link verifies once
+    assert anonymous.post(fresh).json()["verified"] is True  # B's hostmaster agreed: now it may
+    assert anonymous.post(fresh).status_code == 404  # a link verifies once
+    # A mailbox on the verified domain needs no link of its own, and can be the default at once.
+    billing = intruder.put("/v1/sender-identities/billing@tenantb.example", json={"default": True})
+    assert billing.status_code == 200 and billing.json()["verified"] is True, billing.text
 
 
 def test_D6_D8_sms_and_letter_through_the_stub_provider_with_delivered_failed_returned(system, api):

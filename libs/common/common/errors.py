@@ -127,6 +127,8 @@ HTTP_STATUS: dict[str, int] = {
     "INVALID_VERIFY_VIA": 422,
     "VERIFY_VIA_DOMAIN_ONLY": 422,
     "VERIFICATION_LINK_NOT_FOUND": 404,
+    "IDENTITY_NOT_VERIFIED": 409,
+    "INVALID_DISPLAY_NAME": 422,
 }
 
 def status_for(code: str, default: int = 500) -> int:

@@ -192,13 +192,33 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def verification_message(identity: str, link: str) -> dict:
-    return {"subject": f"Confirm that {identity} may send email through Followup",
-            "body_text": (f"Someone asked to send email as {identity} through Followup.\n\n"
-                          f"If that is your organisation, confirm it by opening this link within "
-                          f"{VERIFICATION_TTL_DAYS} days:\n{link}\n\n"
-                          "If it is not, ignore this message: nothing is sent as you until it is confirmed."),
+def verification_message(identity: str, link: str, requested_by: dict) -> dict:
+    """Says who asks (the tenant's name and the admin's address, as the gateway knows them): the reader
+    is deciding whether that organisation may send as them, and must not take it for their own."""
+    who = f"{requested_by.get('tenant') or 'a Followup customer'} ({requested_by.get('user') or 'an administrator'})"
+    return {"subject": f"{requested_by.get('tenant') or 'A Followup customer'} asks to send email as {identity}",
+            "body_text": (f"{who} asked to send email as {identity} through Followup.\n\n"
+                          f"Only if {identity} belongs to them, open this link within {VERIFICATION_TTL_DAYS} days "
+                          f"and confirm on the page it opens:\n{link}\n\n"
+                          f"Otherwise ignore this message: nothing is sent as {identity} for them."),
             "body_html": None}
+
+
+# Messages the platform sends for itself: from its own address, whatever the tenant declared.
+PLATFORM_KINDS = frozenset({"sender_verification"})
+
+
+def check_display_name(name: str | None) -> None:
+    if name is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise Refused("INVALID_DISPLAY_NAME", "a display name is one line of text")
+
+
+def mailbox_domain_verified(identity: str, identities: list[dict]) -> bool:
+    """A mailbox on a domain the tenant proved its own needs no proof of its own."""
+    if "@" not in identity:
+        return False
+    domain_part = identity.rpartition("@")[2]
+    return any(i["address"] == domain_part and i.get("verified_at") is not None for i in identities)
 
 
 @dataclass(frozen=True)
@@ -206,6 +226,12 @@ class FromLine:
     name: str | None
     address: str
     reply_to: str | None
+
+
+def from_line(kind: str, sender: dict | None, identities: list[dict], platform_default: str) -> FromLine:
+    if kind in PLATFORM_KINDS:
+        return FromLine("Followup", platform_default, None)
+    return choose_from(sender, identities, platform_default)
 
 
 def choose_from(sender: dict | None, identities: list[dict], platform_default: str) -> FromLine:

@@ -33,17 +33,18 @@ def tenant_of_token(token: str) -> str | None:
         return None
 
 
-def ask_to_verify(uow: UnitOfWork, principal: Principal, address: str, sent_to: str, public_base: str) -> dict:
-    """Mail a link proving control of a sender identity, sent and retried like any email; a new link
-    replaces the one before."""
+def ask_to_verify(uow: UnitOfWork, principal: Principal, address: str, sent_to: str, public_base: str,
+                  requested_by: dict) -> dict:
+    """Mail a link proving control of a sender identity, sent and retried like any email (from the
+    platform, naming who asks); a new link replaces the one before."""
     token = tracking_token(uow.tenant_id)
     link = f"{public_base.rstrip('/')}/v1/sender-identities/verify/{token}"
     identity = repo.start_verification(uow, address, sent_to, domain.token_digest(token),
-                                       uow.now + timedelta(days=domain.VERIFICATION_TTL_DAYS))
+                                       uow.now + timedelta(days=domain.VERIFICATION_TTL_DAYS), requested_by)
     request = NotificationRequested(
         idempotency_key=f"sender-verification:{domain.token_digest(token)[:32]}", kind="sender_verification",
         channel="email", recipients=[Recipient(address=sent_to)],
-        content=Content(**domain.verification_message(address, link)))
+        content=Content(**domain.verification_message(address, link, requested_by)))
     accept_many(uow, [(principal, request)])
     return identity
 

@@ -64,12 +64,33 @@ def upsert_identity(uow: UnitOfWork, address: str, display_name: str | None, is_
                t=uow.tenant_id, a=address, n=display_name, d=is_default, now=uow.now)
 
 
-def start_verification(uow: UnitOfWork, address: str, sent_to: str, token_hash: str, expires_at) -> dict:
+def get_identity(uow: UnitOfWork, address: str) -> dict | None:
+    return one(uow, f"select {IDENTITY_COLUMNS} from sender_identities where address = :a", a=address)
+
+
+def mark_verified(uow: UnitOfWork, address: str) -> dict:
+    return one(uow, f"""
+        update sender_identities set verified_at = :now, verification_token_hash = null,
+            verification_expires_at = null where address = :a
+        returning {IDENTITY_COLUMNS}""", a=address, now=uow.now)
+
+
+def start_verification(uow: UnitOfWork, address: str, sent_to: str, token_hash: str, expires_at,
+                       requested_by: dict) -> dict:
     """A new link replaces the one before: only the latest mailed link verifies."""
     return one(uow, f"""
         update sender_identities set verification_sent_to = :to, verification_token_hash = :h,
-            verification_expires_at = :exp where address = :a
-        returning {IDENTITY_COLUMNS}""", a=address, to=sent_to, h=token_hash, exp=expires_at)
+            verification_expires_at = :exp, verification_requested_by = cast(:by as jsonb) where address = :a
+        returning {IDENTITY_COLUMNS}""", a=address, to=sent_to, h=token_hash, exp=expires_at,
+               by=json_dumps(requested_by))
+
+
+def pending_verification(uow: UnitOfWork, token_hash: str) -> dict | None:
+    """What a live link asks, for the page that confirms it (nothing changes)."""
+    return one(uow, """
+        select address, verification_sent_to, verification_requested_by, verification_expires_at
+        from sender_identities where verification_token_hash = :h and verification_expires_at > :now""",
+               h=token_hash, now=uow.now)
 
 
 def verify_identity(uow: UnitOfWork, token_hash: str) -> dict | None:

@@ -72,7 +72,7 @@ def begin(uow: UnitOfWork, timers: list[DueTimer], rate_limits, public_base: str
         html = message["content"].get("body_html") if email else None
         if html:
             html = tracked_html(links.get(timer.key, []), html, public_base)
-        from_line = domain.choose_from(message["sender"], identities, platform_from) if email else None
+        from_line = domain.from_line(message["kind"], message["sender"], identities, platform_from) if email else None
         # An email copy of an in-app notification (A4) names its one user, not the others notified.
         named = (recipients.get(d["message_id"], []) if message["channel"] == "email"
                  else [{"recipient": d["recipient"], "role": "to"}])

@@ -16,7 +16,7 @@ import eventlet
 from common import metrics
 from common.context import CallerContext
 from common.contracts.notifications import IN_APP_KINDS, NotificationSettings
-from common.errors import NotFound, ValidationFailed
+from common.errors import Conflict, NotFound, ValidationFailed
 from common.events import receive, reliable_event_handler
 from common.group_commit import GroupCommit
 from common.observability import PlatformEndpoints
@@ -207,21 +207,45 @@ class NotificationsService(PlatformEndpoints):
     # ---- sender identities ----------------------------------------------------------------------------
     @rpc
     def save_sender_identity(self, address: str, payload: dict) -> dict:
-        """Declared, then used once the link mailed to it is followed (a verified one stays verified)."""
+        """Declared, then used once the link mailed to it is confirmed (a verified one stays verified; a
+        mailbox on a verified domain needs no link). Only a verified identity can be the default, or
+        declaring one would take the working default away until its link is followed."""
+        default = bool(payload.get("default"))
         try:
-            address = domain.sender_identity(address, bool(payload.get("default")))
+            address = domain.sender_identity(address, default)
             sent_to = domain.verification_address(address, payload.get("verify_via"))
+            domain.check_display_name(payload.get("display_name"))
         except domain.Refused as exc:
             raise ValidationFailed(exc.reason, code=exc.code) from None
         with self.db.transaction(self.caller) as uow:
-            identity = repo.upsert_identity(uow, address, payload.get("display_name"), bool(payload.get("default")))
-            if identity["verified_at"] is None:
-                identity = flows.ask_to_verify(uow, self.caller, address, sent_to, SETTINGS.public_base_url)
+            existing = repo.get_identity(uow, address)
+            proven = (existing is not None and existing["verified_at"] is not None) or \
+                domain.mailbox_domain_verified(address, repo.list_identities(uow))
+            if default and not proven:
+                raise Conflict("verify this identity before making it the default: saving it without "
+                               "\"default\" mails its link", code="IDENTITY_NOT_VERIFIED")
+            identity = repo.upsert_identity(uow, address, payload.get("display_name"), default)
+            if identity["verified_at"] is None and proven:
+                identity = repo.mark_verified(uow, address)
+            elif identity["verified_at"] is None:
+                identity = flows.ask_to_verify(uow, self.caller, address, sent_to, SETTINGS.public_base_url,
+                                               payload.get("requested_by") or {})
             return _identity(identity)
 
     @rpc
+    def sender_identity_verification(self, token: str) -> dict:
+        """What a verification link asks, shown before it is confirmed (mail scanners open links)."""
+        with self.db.transaction(self.caller) as uow:
+            pending = repo.pending_verification(uow, domain.token_digest(token))
+        if pending is None:
+            raise NotFound("unknown or expired verification link", code="VERIFICATION_LINK_NOT_FOUND")
+        return {"address": pending["address"], "sent_to": pending["verification_sent_to"],
+                "requested_by": pending["verification_requested_by"] or {},
+                "expires_at": pending["verification_expires_at"].isoformat()}
+
+    @rpc
     def verify_sender_identity(self, token: str) -> dict:
-        """The link mailed to an identity was followed (no caller: the token names its tenant)."""
+        """The link's confirmation was posted (no caller: the token names its tenant)."""
         with self.db.transaction(self.caller) as uow:
             identity = repo.verify_identity(uow, domain.token_digest(token))
         if identity is None:

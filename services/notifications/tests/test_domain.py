@@ -344,6 +344,36 @@ def test_E1_a_verification_elsewhere_is_refused(identity, via, code):
     assert refused.value.code == code
 
 
+def test_E1_the_verification_mail_comes_from_the_platform_and_names_who_asks():
+    """The tenant's own identities (an attacker's "TenantB IT Security") must not dress the question up."""
+    assert domain.from_line("sender_verification", None, IDENTITIES, "no-reply@platform.example") == \
+        domain.FromLine("Followup", "no-reply@platform.example", None)
+    assert domain.from_line("action_email", None, IDENTITIES, "no-reply@platform.example").address == \
+        "billing@collect.example"
+    mail = domain.verification_message("tenantb.example", "https://x/v", {"tenant": "Acme Ltd", "user": "ann@acme.example"})
+    assert "Acme Ltd" in mail["subject"] and "Acme Ltd (ann@acme.example)" in mail["body_text"]
+
+
+@pytest.mark.parametrize("identity, expected", [
+    ("billing@acme.example", True), ("billing@eu.acme.example", False), ("acme.example", False),
+    ("billing@pending.example", False), ("billing@collect.example", False),
+])
+def test_E1_a_mailbox_on_a_verified_domain_is_proven_by_it(identity, expected):
+    identities = IDENTITIES + [{"address": "pending.example", "is_default": False, "verified_at": None}]
+    assert domain.mailbox_domain_verified(identity, identities) is expected
+
+
+@pytest.mark.parametrize("name, ok", [("Acme Collections", True), (None, True), ("Zoë Müller-Øst", True),
+                                      ("Acme\r\nBcc: x@y", False), ("Acme\tLtd", False), ("A\x7f", False)])
+def test_E1_a_display_name_is_one_line(name, ok):
+    if ok:
+        domain.check_display_name(name)
+    else:
+        with pytest.raises(domain.Refused) as refused:
+            domain.check_display_name(name)
+        assert refused.value.code == "INVALID_DISPLAY_NAME"
+
+
 def test_E1_verification_links_are_kept_only_as_digests():
     assert domain.token_digest("abc") == domain.token_digest("abc") != domain.token_digest("abd")
     assert "abc" not in domain.token_digest("abc") and len(domain.token_digest("abc")) == 64

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import html as html_lib
 import json
 import re
 import urllib.parse
@@ -13,7 +14,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from common.context import Principal
 from common.contracts.notifications import InAppKind, NotificationSettings
@@ -192,10 +193,15 @@ async def put_sender_identity(address: str, body: SenderIdentityBody, who: Calle
     """Declare a domain (``acme.example``) or mailbox (``billing@acme.example``) the tenant sends from.
     Users on it send email as themselves; others send through the default one, with Reply-To them.
     It is used once verified: a link is mailed to the mailbox, or to the domain's ``verify_via`` mailbox,
-    and must be followed within 7 days. Saving an unverified one again mails a new link."""
+    and must be confirmed within 7 days (a mailbox on a verified domain needs none). Saving an unverified
+    one again mails a new link. Only a verified identity can be the default (409 IDENTITY_NOT_VERIFIED)."""
     who.identity.require_role("admin")
+    async with who.request.app.state.db.transaction(who.tenant_id) as conn:
+        tenant = await (await conn.execute("select name from tenants where id = %s", (who.tenant_id,))).fetchone()
+    # Who asks, as identity knows it, for the mail's reader to judge: never from the request body.
+    requested_by = {"tenant": tenant["name"] if tenant else None, "user": who.identity.email or who.identity.user_id}
     return JSONResponse(await who.call("notifications", "save_sender_identity", address=address,
-                                       payload=body.model_dump()))
+                                       payload={**body.model_dump(), "requested_by": requested_by}))
 
 
 @router.get("/sender-identities")
@@ -212,14 +218,39 @@ async def delete_sender_identity(address: str, who: Caller = Depends(staff)):
 
 # ---- open pixel and click redirects (no auth) ----------------------------------------------------------
 
-@router.get("/sender-identities/verify/{token}")
+_CONFIRM_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Confirm a sender</title></head>
+<body><p>{who} asks to send email as <strong>{address}</strong> through Followup.</p>
+<p>Confirm only if {address} belongs to them. This link was sent to {sent_to}.</p>
+<form method="post"><button type="submit">Yes, {tenant} may send as {address}</button></form>
+<p>Otherwise close this page: nothing is sent as {address} for them.</p></body></html>"""
+
+
+@router.get("/sender-identities/verify/{token}", response_class=HTMLResponse)
+async def sender_identity_verification(token: str, request: Request):
+    """The link mailed to a sender identity opens a page that asks; it changes nothing, since mail
+    scanners open every link of a message they let through (no API key: the token is the proof)."""
+    pending = await request.app.state.rpc.call("notifications", "sender_identity_verification",
+                                               _verification_principal(request, token), token=token)
+    esc = html_lib.escape
+    tenant = esc(pending["requested_by"].get("tenant") or "A Followup customer")
+    who = f"{tenant} ({esc(str(pending['requested_by'].get('user') or 'an administrator'))})"
+    return HTMLResponse(_CONFIRM_PAGE.format(who=who, tenant=tenant, address=esc(pending["address"]),
+                                             sent_to=esc(pending["sent_to"] or "")), headers=NO_STORE)
+
+
+@router.post("/sender-identities/verify/{token}")
 async def verify_sender_identity(token: str, request: Request):
-    """The link mailed to a sender identity (no API key: the unguessable token is the proof)."""
+    """The confirmation posted from that page: the identity is verified and can be sent from."""
+    return JSONResponse(await request.app.state.rpc.call("notifications", "verify_sender_identity",
+                                                         _verification_principal(request, token), token=token),
+                        headers=NO_STORE)
+
+
+def _verification_principal(request: Request, token: str) -> Principal:
     principal = _token_principal(request, token)
     if principal is None:
         raise NotFound("unknown or expired verification link", code="VERIFICATION_LINK_NOT_FOUND")
-    return JSONResponse(await request.app.state.rpc.call("notifications", "verify_sender_identity", principal,
-                                                         token=token), headers=NO_STORE)
+    return principal
 
 
 def _token_principal(request: Request, token: str) -> Principal | None:

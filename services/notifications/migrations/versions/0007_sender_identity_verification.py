@@ -6,9 +6,9 @@ vouch for. An identity now proves control first: a link mailed to the mailbox it
 domain to one of the addresses only its owner receives (``postmaster@`` and the others the CA/B
 Forum accepts for domain validation), must be followed.
 
-Identities declared before keep working (``verified_at`` = when they were declared): they were
-accepted under the old rule, and stopping a tenant's mail without warning is its own harm. The
-README says how to make them verify again.
+Identities declared before keep working (``verified_at`` = when they were declared) where no other
+tenant declared the same domain (or a mailbox on it): stopping a tenant's mail without warning is its
+own harm. Where two tenants claim one domain, neither is trusted until it verifies.
 
 Revision ID: 0007
 """
@@ -25,12 +25,20 @@ def upgrade():
     op.execute("alter table sender_identities add column verification_sent_to text")
     op.execute("alter table sender_identities add column verification_token_hash text")
     op.execute("alter table sender_identities add column verification_expires_at timestamptz")
-    op.execute("update sender_identities set verified_at = updated_at")
+    op.execute("alter table sender_identities add column verification_requested_by jsonb")
+    op.execute("""
+        update sender_identities s set verified_at = s.updated_at
+        where not exists (
+            select 1 from sender_identities other
+            where other.tenant_id <> s.tenant_id
+              and split_part(other.address, '@', (position('@' in other.address) > 0)::int + 1)
+                = split_part(s.address, '@', (position('@' in s.address) > 0)::int + 1))""")
     op.execute("create unique index sender_identities_token on sender_identities (verification_token_hash)"
                " where verification_token_hash is not null")
 
 
 def downgrade():
     op.execute("drop index if exists sender_identities_token")
-    for column in ("verification_expires_at", "verification_token_hash", "verification_sent_to", "verified_at"):
+    for column in ("verification_requested_by", "verification_expires_at", "verification_token_hash",
+                   "verification_sent_to", "verified_at"):
         op.execute(f"alter table sender_identities drop column if exists {column}")

@@ -257,16 +257,13 @@ def link(uow: UnitOfWork, token: str) -> dict | None:
 
 def add_inbox_item(uow: UnitOfWork, user_id, delivery_id, kind: str, title: str, body: str | None,
                    subject_ref) -> None:
-    # The user's next number, locked until this transaction ends: an item numbered after another
-    # cannot commit before it, so a stream that moved past a number has seen everything below it.
-    # Callers adding several items take them in user order, so two batches never wait on each other.
+    # The table's trigger numbers the item from the user's counter, locked until this transaction ends:
+    # an item numbered after another cannot commit before it, so a stream that moved past a number has
+    # seen everything below it. Callers adding several take them in user order (no two batches wait on
+    # each other).
     uow.execute(text(
-        "with counter as (insert into inbox_counters (tenant_id, user_id, last_seq) values (:t, :u, 1)"
-        "  on conflict (tenant_id, user_id) do update set last_seq = inbox_counters.last_seq + 1"
-        "  returning last_seq)"
-        " insert into inbox_items (id, tenant_id, user_id, seq, delivery_id, kind, title, body, subject_ref,"
-        " created_at) select :id, :t, :u, counter.last_seq, :d, :kind, :title, :body, cast(:ref as jsonb), :now"
-        " from counter"),
+        "insert into inbox_items (id, tenant_id, user_id, delivery_id, kind, title, body, subject_ref, created_at)"
+        " values (:id, :t, :u, :d, :kind, :title, :body, cast(:ref as jsonb), :now)"),
         {"id": uuid.uuid4(), "t": uow.tenant_id, "u": user_id, "d": delivery_id, "kind": kind, "title": title,
          "body": body, "ref": json_dumps(subject_ref), "now": uow.now})
 

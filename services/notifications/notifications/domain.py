@@ -433,6 +433,21 @@ def grant(levels: list[tuple[float, float]], wanted: int) -> tuple[int, float]:
     return granted, max((1 - (level - granted)) / rate for level, rate in levels if level - granted < 1)
 
 
+def grant_in_turn(levels: dict[str, float], rates: dict[str, float],
+                  takes: list[tuple[tuple[str, ...], int]]) -> tuple[list[tuple[int, float]], dict[str, float]]:
+    """Several takes from buckets they share (a batch's providers all draw on its tenant's bucket), in
+    the order given: each is granted what all its buckets allow after the takes before it (``grant``).
+    Returns each take's (granted, seconds until the next token) and every bucket's level left."""
+    left = dict(levels)
+    out = []
+    for keys, wanted in takes:
+        granted, wait = grant([(left[k], rates[k]) for k in keys], wanted)
+        for k in keys:
+            left[k] -= granted
+        out.append((granted, wait))
+    return out, left
+
+
 # ---- DSN (RFC 3464) ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -99,50 +99,77 @@ class SmtpClient:
         self._idle: LightQueue = LightQueue()
         self._slots = eventlet.semaphore.Semaphore(settings.smtp_pool_size)
 
-    def _connect(self) -> smtplib.SMTP:
+    def _open(self, conn: smtplib.SMTP) -> None:
+        """Connect, greet (EHLO), STARTTLS and log in: everything before a message's transaction, so the
+        transaction's first command is its MAIL FROM."""
         s = self.settings
-        conn = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_s)
+        conn.connect(s.smtp_host, s.smtp_port)
+        conn.ehlo_or_helo_if_needed()
         if s.smtp_starttls:
             conn.starttls(context=ssl.create_default_context())
+            conn.ehlo_or_helo_if_needed()  # STARTTLS forgets the greeting
         if s.smtp_username:
             conn.login(s.smtp_username, s.smtp_password or "")
-        return conn
 
     def send(self, msg: Message, envelope_to: str) -> Outcome:
-        """One SMTP transaction. A 4xx or a network error is retryable; a 5xx is final."""
-        with self._slots:
+        """One SMTP transaction. A 4xx or a network error is retryable; a 5xx is final.
+
+        Cut off (an ``eventlet.Timeout`` around the call fires, as the attempt's before its timer lease
+        ends): while waiting for a connection slot or opening a connection, nothing was handed over, so
+        the call ends with ``Outcome(attempted=False)`` (not an attempt) instead of the Timeout; the
+        Timeout has fired and is spent, and the caller reads what happened from the outcome. Once the
+        transaction has begun (MAIL FROM, RCPT, DATA) the server may have the message: the Timeout goes
+        on to the caller, whose outcome is unknown. Either way the slot is released and a connection that
+        was cut off is closed, never reused. Any other interruption (a worker killed) is raised as it came."""
+        try:
+            self._slots.acquire()
+        except eventlet.Timeout:
+            return _cut_off_before_sending("while waiting for an SMTP connection")
+        conn = None
+        try:
             try:
                 conn = self._idle.get_nowait()
             except eventlet.queue.Empty:
-                conn = None
-            try:
-                if conn is None:
-                    conn = self._connect()
-            except (smtplib.SMTPException, OSError) as exc:  # nothing was sent
-                self._discard(conn)
-                return Outcome(False, reason=f"SMTP unreachable: {exc!r}"[:500])
-            try:
-                refused = conn.send_message(msg, from_addr=self.settings.bounce_address, to_addrs=[envelope_to])
-            except smtplib.SMTPRecipientsRefused as exc:
-                self._idle.put(conn)
-                code, text = next(iter(exc.recipients.values()))
-                return Outcome(False, permanent=code >= 500, reason=f"SMTP {code} {_text(text)}")
-            except smtplib.SMTPResponseException as exc:
-                self._discard(conn)
-                return Outcome(False, permanent=exc.smtp_code >= 500 and exc.smtp_code != 554,
-                               reason=f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}")
-            except (smtplib.SMTPException, OSError) as exc:
-                # The connection failed mid-transaction: the server may have taken the message already.
-                self._discard(conn)
-                return Outcome(False, reason=f"SMTP connection lost: {exc!r}"[:500], unknown=True)
-            except BaseException:  # cut off (the attempt's time ran out): never reuse a half-sent connection
-                self._discard(conn)
-                raise
+                try:
+                    # Made unconnected, then connected: a connection cut off half-open can be closed.
+                    conn = smtplib.SMTP(timeout=self.settings.smtp_timeout_s)
+                    self._open(conn)
+                except (smtplib.SMTPException, OSError) as exc:  # nothing was sent
+                    self._discard(conn)
+                    return Outcome(False, reason=f"SMTP unreachable: {exc!r}"[:500])
+                except eventlet.Timeout:
+                    self._discard(conn)
+                    return _cut_off_before_sending("while connecting to the SMTP server")
+                except BaseException:
+                    self._discard(conn)
+                    raise
+            return self._transaction(conn, msg, envelope_to)
+        finally:
+            self._slots.release()
+
+    def _transaction(self, conn: smtplib.SMTP, msg: Message, envelope_to: str) -> Outcome:
+        try:
+            refused = conn.send_message(msg, from_addr=self.settings.bounce_address, to_addrs=[envelope_to])
+        except smtplib.SMTPRecipientsRefused as exc:
             self._idle.put(conn)
-            if refused:
-                code, text = refused[envelope_to]
-                return Outcome(False, permanent=code >= 500, reason=f"SMTP {code} {_text(text)}")
-            return Outcome(True, provider_ref=msg["Message-ID"])
+            code, text = next(iter(exc.recipients.values()))
+            return Outcome(False, permanent=code >= 500, reason=f"SMTP {code} {_text(text)}")
+        except smtplib.SMTPResponseException as exc:
+            self._discard(conn)
+            return Outcome(False, permanent=exc.smtp_code >= 500 and exc.smtp_code != 554,
+                           reason=f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}")
+        except (smtplib.SMTPException, OSError) as exc:
+            # The connection failed mid-transaction: the server may have taken the message already.
+            self._discard(conn)
+            return Outcome(False, reason=f"SMTP connection lost: {exc!r}"[:500], unknown=True)
+        except BaseException:  # cut off (the attempt's time ran out): never reuse a half-sent connection
+            self._discard(conn)
+            raise
+        self._idle.put(conn)
+        if refused:
+            code, text = refused[envelope_to]
+            return Outcome(False, permanent=code >= 500, reason=f"SMTP {code} {_text(text)}")
+        return Outcome(True, provider_ref=msg["Message-ID"])
 
     def was_accepted(self, message_id: str) -> bool | None:
         """Did the server accept ``message_id``? None when it cannot be known (no look-up configured)."""
@@ -167,6 +194,11 @@ class SmtpClient:
                 self._discard(self._idle.get_nowait())
             except eventlet.queue.Empty:
                 return
+
+
+def _cut_off_before_sending(where: str) -> Outcome:
+    log.info("send cut off before its SMTP transaction began: not an attempt", extra={"where": where})
+    return Outcome(False, reason=f"not attempted: cut off {where}, before the timer lease ends", attempted=False)
 
 
 def _text(value) -> str:

@@ -48,8 +48,11 @@ def begin(uow: UnitOfWork, timers: list[DueTimer], rate_limits, public_base: str
             waiting.setdefault(d["provider"], []).append((timer, d))
     uow.complete_timers(finished)
     due, later = [], []
+    # The batch's tokens in one take: its buckets (each provider's and the tenant's) are locked together in
+    # key order, so two batches meeting providers in opposite orders never deadlock (a take per provider did).
+    taken = rate_limits.take_many(uow, {provider: len(group) for provider, group in waiting.items()})
     for provider, group in waiting.items():
-        granted, wait = rate_limits.take(uow, provider, len(group))
+        granted, wait = taken[provider]
         due += group[:granted]
         # The rest in line, one token apart, rather than all back at once to be refused again.
         later += [(timer.key, uow.now + timedelta(seconds=wait + i / rate_limits.slowest()), timer.payload)

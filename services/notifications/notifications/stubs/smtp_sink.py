@@ -3,7 +3,9 @@
 SMTP on ``SMTP_SINK_PORT`` (aiosmtpd); a small HTTP API on ``SMTP_SINK_HTTP_PORT``:
 ``GET /messages?message_id=&rcpt=`` (parsed messages), ``GET /stats`` (counts, duplicates by
 Message-ID and recipient), ``DELETE /messages``, ``POST /control {"refuse_next": n, "refuse_all": b}``
-(answers ``451`` to DATA, to test retries). With ``SMTP_SINK_MAILDIR`` set, each message is also
+(answers ``451`` to DATA, to test retries). ``{"stall_next": n, "stall_s": s}`` keeps the next n
+messages at once but answers their DATA only s seconds later (a slow server: a client that gives up
+meanwhile has handed its message over). With ``SMTP_SINK_MAILDIR`` set, each message is also
 written there (viewable with any mail reader).
 """
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Store:
         self.items: list[dict] = []
         self.refuse_next = 0
         self.refuse_all = False
+        self.stall_next, self.stall_s = 0, 5.0
         self.maildir = mailbox.Maildir(maildir, create=True) if maildir else None
 
     # aiosmtpd handler hook
@@ -44,6 +47,9 @@ class Store:
                            "message_id": (headers.get("Message-ID") or "").strip(), "received_at": time.time()})
         if self.maildir is not None:
             self.maildir.add(raw)
+        if self.stall_next > 0:
+            self.stall_next -= 1
+            await asyncio.sleep(self.stall_s)
         return "250 2.0.0 OK queued"
 
     def view(self, item: dict) -> dict:
@@ -90,7 +96,10 @@ def make_app(store: Store) -> Starlette:
         body = await request.json()
         store.refuse_next = int(body.get("refuse_next", store.refuse_next))
         store.refuse_all = bool(body.get("refuse_all", store.refuse_all))
-        return JSONResponse({"refuse_next": store.refuse_next, "refuse_all": store.refuse_all})
+        store.stall_next = int(body.get("stall_next", store.stall_next))
+        store.stall_s = float(body.get("stall_s", store.stall_s))
+        return JSONResponse({"refuse_next": store.refuse_next, "refuse_all": store.refuse_all,
+                             "stall_next": store.stall_next, "stall_s": store.stall_s})
 
     async def ready(request: Request):
         return JSONResponse({"status": "ready"})

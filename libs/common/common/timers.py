@@ -163,7 +163,7 @@ class TimerPoller(SharedExtension, ProviderCollector):
             done.send(exc_info)
             return result, exc_info
 
-        args = (timers,) if entrypoint.batch > 1 else (first,)
+        args = (first,) if entrypoint.batch is None else (timers,)
         self.container.spawn_worker(entrypoint, args, {}, context_data=context, handle_result=handle_result)
         exc_info = done.wait()
         if exc_info is None:
@@ -185,7 +185,7 @@ def batches(timers: list[DueTimer], handlers: dict) -> list[tuple[Any, list[DueT
     out, groups = [], {}
     for timer in timers:
         entrypoint = handlers.get(timer.kind)
-        size = entrypoint.batch if entrypoint is not None else 1
+        size = (entrypoint.batch or 1) if entrypoint is not None else 1
         if size <= 1:
             out.append((entrypoint, [timer]))
             continue
@@ -201,7 +201,11 @@ def batches(timers: list[DueTimer], handlers: dict) -> list[tuple[Any, list[DueT
 class DueTimerEntrypoint(Entrypoint):
     poller = TimerPoller()
 
-    def __init__(self, kind: str, batch: int = 1, **kwargs):
+    def __init__(self, kind: str, batch: int | None = None, **kwargs):
+        """``batch=None``: the handler takes one timer. ``batch=n``: it takes a list of up to n (one, when
+        n is 1: a handler written for lists must not get a bare timer because its setting is 1)."""
+        if batch is not None and batch < 1:
+            raise ValueError("batch must be at least 1")
         self.kind = kind
         self.batch = batch
         super().__init__(**kwargs)

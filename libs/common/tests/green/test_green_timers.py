@@ -140,3 +140,30 @@ def test_E3_a_late_handler_holds_only_the_timers_still_its_own_and_no_claim_take
         with engine.begin() as conn:
             assert conn.execute(CLAIM, {"by": "replica-c", "now": later, "lease": 60, "n": 10}).all() == []
     engine.dispose()
+
+
+class BatchOfOneService:
+    """A batch handler whose batch setting is 1 (SEND_BATCH_SIZE=1): it is written for a list."""
+    name = "probe"
+    db = DatabaseProvider()
+    caller = CallerContext()
+
+    @due_timer("probe_tick", batch=1)
+    def on_ticks(self, timers: list[DueTimer]):
+        with self.db.transaction(self.caller) as uow:
+            for timer in timers:
+                uow.execute(text("insert into claims (timer_id, replica) values (:id, :by)"),
+                            {"id": timer.id, "by": timer.claimed_by})
+            uow.complete_timers(timers)
+
+
+def test_a_batch_handler_gets_a_list_even_when_its_batch_is_one(make_container, sql):
+    _seed(sql, 3)
+    container = make_container(BatchOfOneService, timer_poll_interval_s=0.05)
+    container.start()
+    for _ in range(100):
+        if sql("select count(*) from probe.timers where done_at is null")[0][0] == 0:
+            break
+        eventlet.sleep(0.1)
+    assert sql("select count(distinct timer_id) from probe.claims")[0][0] == 3
+    assert sql("select count(*) from probe.timers where attempts > 0 and done_at is null")[0][0] == 0

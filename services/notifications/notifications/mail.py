@@ -6,6 +6,7 @@ import json
 import logging
 import smtplib
 import ssl
+import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -103,6 +104,9 @@ class SmtpClient:
         """Connect, greet (EHLO), STARTTLS and log in: everything before a message's transaction, so the
         transaction's first command is its MAIL FROM."""
         s = self.settings
+        # smtplib keeps the host for STARTTLS's certificate check only when given to its constructor; a
+        # connection made first and connected after must be told, or every STARTTLS fails.
+        conn._host = s.smtp_host
         conn.connect(s.smtp_host, s.smtp_port)
         conn.ehlo_or_helo_if_needed()
         if s.smtp_starttls:
@@ -125,33 +129,52 @@ class SmtpClient:
             self._slots.acquire()
         except eventlet.Timeout:
             return _cut_off_before_sending("while waiting for an SMTP connection")
-        conn = None
         try:
             try:
-                conn = self._idle.get_nowait()
-            except eventlet.queue.Empty:
-                try:
-                    # Made unconnected, then connected: a connection cut off half-open can be closed.
-                    conn = smtplib.SMTP(timeout=self.settings.smtp_timeout_s)
-                    self._open(conn)
-                except (smtplib.SMTPException, OSError) as exc:  # nothing was sent
-                    self._discard(conn)
-                    return Outcome(False, reason=f"SMTP unreachable: {exc!r}"[:500])
-                except eventlet.Timeout:
-                    self._discard(conn)
-                    return _cut_off_before_sending("while connecting to the SMTP server")
-                except BaseException:
-                    self._discard(conn)
-                    raise
+                conn = self._connection()
+            except (smtplib.SMTPException, OSError) as exc:  # nothing was sent
+                return Outcome(False, reason=f"SMTP unreachable: {exc!r}"[:500])
+            except eventlet.Timeout:
+                return _cut_off_before_sending("while connecting to the SMTP server")
             return self._transaction(conn, msg, envelope_to)
         finally:
             self._slots.release()
+
+    def _connection(self) -> smtplib.SMTP:
+        """An open connection: an idle one that still answers, else a new one. A server closes a
+        connection left idle (RFC 5321 suggests after 5 minutes): found out at MAIL FROM, that would
+        read as a transaction lost half-way, an attempt spent on a message never handed over."""
+        while True:
+            try:
+                conn, idle_since = self._idle.get_nowait()
+            except eventlet.queue.Empty:
+                break
+            if time.monotonic() - idle_since < self.settings.smtp_probe_idle_s or self._answers(conn):
+                return conn
+            self._discard(conn)
+        # Made unconnected, then connected: a connection cut off half-open can be closed.
+        conn = smtplib.SMTP(timeout=self.settings.smtp_timeout_s)
+        try:
+            self._open(conn)
+        except BaseException:
+            self._discard(conn)
+            raise
+        return conn
+
+    def _answers(self, conn: smtplib.SMTP) -> bool:
+        try:
+            return conn.noop()[0] == 250
+        except (smtplib.SMTPException, OSError):
+            return False
+        except BaseException:
+            self._discard(conn)
+            raise
 
     def _transaction(self, conn: smtplib.SMTP, msg: Message, envelope_to: str) -> Outcome:
         try:
             refused = conn.send_message(msg, from_addr=self.settings.bounce_address, to_addrs=[envelope_to])
         except smtplib.SMTPRecipientsRefused as exc:
-            self._idle.put(conn)
+            self._idle.put((conn, time.monotonic()))
             code, text = next(iter(exc.recipients.values()))
             return Outcome(False, permanent=code >= 500, reason=f"SMTP {code} {_text(text)}")
         except smtplib.SMTPResponseException as exc:
@@ -165,7 +188,7 @@ class SmtpClient:
         except BaseException:  # cut off (the attempt's time ran out): never reuse a half-sent connection
             self._discard(conn)
             raise
-        self._idle.put(conn)
+        self._idle.put((conn, time.monotonic()))
         if refused:
             code, text = refused[envelope_to]
             return Outcome(False, permanent=code >= 500, reason=f"SMTP {code} {_text(text)}")
@@ -191,7 +214,7 @@ class SmtpClient:
     def close(self) -> None:
         while True:
             try:
-                self._discard(self._idle.get_nowait())
+                self._discard(self._idle.get_nowait()[0])
             except eventlet.queue.Empty:
                 return
 

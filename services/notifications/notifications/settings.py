@@ -16,6 +16,8 @@ class NotificationSettings(BaseSettings):
     smtp_password: str | None = None
     smtp_timeout_s: float = Field(20.0, gt=0)  # per socket operation; the whole attempt is bounded by the lease
     smtp_pool_size: int = Field(8, ge=1)
+    # A connection idle longer than this is asked (NOOP) whether the server still has it before a send.
+    smtp_probe_idle_s: float = Field(5.0, ge=0)
     # Where an unknown outcome is looked up by Message-ID (the sink's HTTP API or a provider's message
     # search); empty: no look-up, the message is sent again with the same Message-ID.
     smtp_lookup_url: str = "http://127.0.0.1:8026"

@@ -172,6 +172,18 @@ def sender_identity(address: str, default: bool) -> str:
 # (Baseline Requirements 3.2.2.4.4), which a domain's owner does not hand out to others.
 DOMAIN_VERIFIERS = ("admin", "administrator", "hostmaster", "postmaster", "webmaster")
 VERIFICATION_TTL_DAYS = 7
+VERIFICATION_RESEND_S = 60
+
+
+def mail_verification_again(identity: dict | None, sent_to: str, now: datetime) -> bool:
+    """Whether saving an unverified identity mails a new link: not to the same mailbox within a minute of
+    the last (each save would otherwise have the platform mail whatever address an admin types, as often
+    as they like); at once to another of its mailboxes, or when no link is live."""
+    expires = (identity or {}).get("verification_expires_at")
+    if expires is None or expires <= now or (identity or {}).get("verification_sent_to") != sent_to:
+        return True
+    sent_at = expires - timedelta(days=VERIFICATION_TTL_DAYS)
+    return now - sent_at >= timedelta(seconds=VERIFICATION_RESEND_S)
 
 
 def verification_address(identity: str, via: str | None) -> str:

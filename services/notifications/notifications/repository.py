@@ -44,7 +44,8 @@ def delete_template(uow: UnitOfWork, name: str) -> bool:
 
 # ---- sender identities --------------------------------------------------------------------------------
 
-IDENTITY_COLUMNS = "address, display_name, is_default, updated_at, verified_at, verification_sent_to"
+IDENTITY_COLUMNS = ("address, display_name, is_default, updated_at, verified_at, verification_sent_to,"
+                    " verification_expires_at")
 
 
 def list_identities(uow: UnitOfWork) -> list[dict]:

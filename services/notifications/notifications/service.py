@@ -227,7 +227,7 @@ class NotificationsService(PlatformEndpoints):
             identity = repo.upsert_identity(uow, address, payload.get("display_name"), default)
             if identity["verified_at"] is None and proven:
                 identity = repo.mark_verified(uow, address)
-            elif identity["verified_at"] is None:
+            elif identity["verified_at"] is None and domain.mail_verification_again(existing, sent_to, uow.now):
                 identity = flows.ask_to_verify(uow, self.caller, address, sent_to, SETTINGS.public_base_url,
                                                payload.get("requested_by") or {})
             return _identity(identity)

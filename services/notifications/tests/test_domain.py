@@ -374,6 +374,24 @@ def test_E1_a_display_name_is_one_line(name, ok):
         assert refused.value.code == "INVALID_DISPLAY_NAME"
 
 
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+LIVE = {"verification_sent_to": "postmaster@acme.example",
+        "verification_expires_at": NOW + timedelta(days=domain.VERIFICATION_TTL_DAYS) - timedelta(seconds=30)}
+
+
+@pytest.mark.parametrize("identity, sent_to, expected", [
+    (None, "postmaster@acme.example", True),                       # first save
+    ({"verification_expires_at": None}, "postmaster@acme.example", True),
+    (LIVE, "postmaster@acme.example", False),                      # 30 s after the last, same mailbox
+    (LIVE, "hostmaster@acme.example", True),                       # another mailbox: at once
+    ({**LIVE, "verification_expires_at": LIVE["verification_expires_at"] - timedelta(seconds=31)},
+     "postmaster@acme.example", True),                             # a minute after
+    ({**LIVE, "verification_expires_at": NOW - timedelta(seconds=1)}, "postmaster@acme.example", True),  # expired
+])
+def test_E1_a_verification_link_is_mailed_again_only_after_a_minute_to_the_same_mailbox(identity, sent_to, expected):
+    assert domain.mail_verification_again(identity, sent_to, NOW) is expected
+
+
 def test_E1_verification_links_are_kept_only_as_digests():
     assert domain.token_digest("abc") == domain.token_digest("abc") != domain.token_digest("abd")
     assert "abc" not in domain.token_digest("abc") and len(domain.token_digest("abc")) == 64

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import subprocess
 import time
 import uuid
 from contextlib import contextmanager
@@ -486,7 +485,7 @@ def test_E3_rate_limits_hold_across_replicas_and_pace_the_sends(system, fresh_st
         barrier.wait()
         for _ in range(10):
             with db.transaction(Principal(tenant, None, "system")) as uow:
-                granted.append(Limits(tenant_rate=5, provider_rate=1000).take(uow, "smtp", 1)[0])
+                granted.append(Limits(tenant_rate=5, provider_rate=1000).take_many(uow, {"smtp": 1})["smtp"][0])
 
     threads = [threading.Thread(target=take, args=(db,)) for db in replicas]
     for t in threads:
@@ -497,7 +496,7 @@ def test_E3_rate_limits_hold_across_replicas_and_pace_the_sends(system, fresh_st
     later = replicas[0]
     later.clock = lambda: start + timedelta(seconds=1)
     with later.transaction(Principal(tenant, None, "system")) as uow:
-        assert Limits(tenant_rate=5, provider_rate=1000).take(uow, "smtp", 10) == (5, pytest.approx(0.2))
+        assert Limits(tenant_rate=5, provider_rate=1000).take_many(uow, {"smtp": 10})["smtp"] == (5, pytest.approx(0.2))
     for db in replicas:
         db.engine.dispose()
 
@@ -578,23 +577,11 @@ def test_E3_a_send_the_batch_had_no_time_for_is_not_counted_as_an_attempt(fresh_
 @contextmanager
 def another_replica(system, name: str):
     """A second process of service ``name`` beside the stack's (its own HTTP port), stopped at the end."""
-    from common.stack import command_for, free_port, http_ok
-
-    port, config = free_port(), system.stack.config
-    with open(config.log_dir / f"{name}-2.log", "ab") as log:
-        proc = subprocess.Popen(command_for(name), env=config.env_for(name, {"HTTP_PORT": str(port)}),
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    key = system.stack.start_replica(name, 2)
     try:
-        wait_for(lambda: proc.poll() is not None or http_ok(f"http://127.0.0.1:{port}/readyz"), 60)
-        assert proc.poll() is None, f"the second {name} exited; see {config.log_dir / (name + '-2.log')}"
-        yield proc
+        yield system.stack.processes[key]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        system.stack.stop(key)
 
 
 @contextmanager

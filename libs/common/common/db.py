@@ -14,7 +14,7 @@ import functools
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import psycopg
 from psycopg.rows import dict_row, tuple_row
@@ -228,6 +228,15 @@ class UnitOfWork:
             {"c": self._request[0], "m": self._request[1]},
         ).first()
         return True, row[0]
+
+    def once(self, operation: str, work: Callable[[], Any]) -> Any:
+        """``work()`` under the caller's idempotency key: the first call's result, replayed for a retry."""
+        replayed, result = self.begin_request(operation)
+        if replayed:
+            return result
+        result = work()
+        self.finish_request(result)
+        return result
 
     def finish_request(self, result: Any) -> None:
         request = self._request

@@ -115,28 +115,41 @@ class Stack:
 
     def start(self, name: str, env: dict[str, str] | None = None, wait: bool = True,
               detach: bool = False) -> subprocess.Popen:
-        log_path = self.config.log_dir / f"{name}.log"
-        log = open(log_path, "ab")
-        proc = subprocess.Popen(
-            command_for(name), env=self.config.env_for(name, env), stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=detach,
-        )
-        self.processes[name] = proc
+        proc = self._spawn(name, name, env, detach)
         if wait:
             self.wait_ready(name)
         return proc
 
+    def start_replica(self, name: str, replica: int) -> str:
+        """Another process of service ``name`` on an HTTP port of its own, ready; returns the key that
+        ``stop`` and ``kill`` take (``<name>-<replica>``, also its log's name)."""
+        key, port = f"{name}-{replica}", free_port()
+        self._spawn(key, name, {"HTTP_PORT": str(port)})
+        self._wait_ready(key, f"http://127.0.0.1:{port}/readyz")
+        return key
+
+    def _spawn(self, key: str, name: str, env: dict[str, str] | None, detach: bool = False) -> subprocess.Popen:
+        log = open(self.config.log_dir / f"{key}.log", "ab")
+        proc = subprocess.Popen(
+            command_for(name), env=self.config.env_for(name, env), stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=detach,
+        )
+        self.processes[key] = proc
+        return proc
+
     def wait_ready(self, name: str, timeout: float = 60.0) -> None:
-        url = self.config.health_url(name) + "/readyz"
+        self._wait_ready(name, self.config.health_url(name) + "/readyz", timeout)
+
+    def _wait_ready(self, key: str, url: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
-        proc = self.processes.get(name)
+        proc = self.processes.get(key)
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.config.log_dir / (name + '.log')}")
+                raise RuntimeError(f"{key} exited with {proc.returncode}; see {self.config.log_dir / (key + '.log')}")
             if http_ok(url):
                 return
             time.sleep(0.2)
-        raise TimeoutError(f"{name} not ready after {timeout}s; see {self.config.log_dir / (name + '.log')}")
+        raise TimeoutError(f"{key} not ready after {timeout}s; see {self.config.log_dir / (key + '.log')}")
 
     def start_all(self, names=ALL_PROCESSES) -> None:
         for name in names:

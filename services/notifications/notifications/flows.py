@@ -38,11 +38,12 @@ def ask_to_verify(uow: UnitOfWork, principal: Principal, address: str, sent_to: 
     """Mail a link proving control of a sender identity, sent and retried like any email (from the
     platform, naming who asks); a new link replaces the one before."""
     token = tracking_token(uow.tenant_id)
+    digest = domain.token_digest(token)
     link = f"{public_base.rstrip('/')}/v1/sender-identities/verify/{token}"
-    identity = repo.start_verification(uow, address, sent_to, domain.token_digest(token),
+    identity = repo.start_verification(uow, address, sent_to, digest,
                                        uow.now + timedelta(days=domain.VERIFICATION_TTL_DAYS), requested_by)
     request = NotificationRequested(
-        idempotency_key=f"sender-verification:{domain.token_digest(token)[:32]}", kind="sender_verification",
+        idempotency_key=f"sender-verification:{digest[:32]}", kind="sender_verification",
         channel="email", recipients=[Recipient(address=sent_to)],
         content=Content(**domain.verification_message(address, link, requested_by)))
     accept_many(uow, [(principal, request)])

@@ -32,12 +32,6 @@ class Limits:
     def __init__(self, tenant_rate: float, provider_rate: float):
         self.tenant_rate, self.provider_rate = tenant_rate, provider_rate
 
-    def take(self, uow: UnitOfWork, provider: str, wanted: int) -> tuple[int, float]:
-        """How many of ``wanted`` sends through ``provider`` may go now (their tokens are taken), and
-        when not all, the seconds until the next token. One take per transaction: a batch with several
-        providers takes for them all at once (``take_many``)."""
-        return self.take_many(uow, {provider: wanted})[provider]
-
     def take_many(self, uow: UnitOfWork, wanted: dict[str, int]) -> dict[str, tuple[int, float]]:
         """For each provider, how many of its ``wanted`` sends may go now (their tokens are taken) and,
         when not all, the seconds until the next token. The providers take from their tenant's bucket in

@@ -65,10 +65,6 @@ def upsert_identity(uow: UnitOfWork, address: str, display_name: str | None, is_
                t=uow.tenant_id, a=address, n=display_name, d=is_default, now=uow.now)
 
 
-def get_identity(uow: UnitOfWork, address: str) -> dict | None:
-    return one(uow, f"select {IDENTITY_COLUMNS} from sender_identities where address = :a", a=address)
-
-
 def mark_verified(uow: UnitOfWork, address: str) -> dict:
     return one(uow, f"""
         update sender_identities set verified_at = :now, verification_token_hash = null,

@@ -218,9 +218,10 @@ class NotificationsService(PlatformEndpoints):
         except domain.Refused as exc:
             raise ValidationFailed(exc.reason, code=exc.code) from None
         with self.db.transaction(self.caller) as uow:
-            existing = repo.get_identity(uow, address)
+            identities = repo.list_identities(uow)
+            existing = next((i for i in identities if i["address"] == address), None)
             proven = (existing is not None and existing["verified_at"] is not None) or \
-                domain.mailbox_domain_verified(address, repo.list_identities(uow))
+                domain.mailbox_domain_verified(address, identities)
             if default and not proven:
                 raise Conflict("verify this identity before making it the default: saving it without "
                                "\"default\" mails its link", code="IDENTITY_NOT_VERIFIED")

@@ -100,12 +100,7 @@ class ActionEntrypoints:
         with self.db.transaction(self.caller) as uow:
             # A retry after a lost reply (same Idempotency-Key) gets the first answer, not a 409 for
             # a change already made.
-            replayed, result = uow.begin_request("update_action")
-            if replayed:
-                return result
-            result = self._update_action(uow, action_id, cmd)
-            uow.finish_request(result)
-            return result
+            return uow.once("update_action", lambda: self._update_action(uow, action_id, cmd))
 
     def _update_action(self, uow, action_id: str, cmd) -> dict:
         fields = cmd.model_fields_set

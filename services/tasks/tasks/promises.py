@@ -116,12 +116,7 @@ class PromiseEntrypoints:
         with self.db.transaction(self.caller) as uow:
             # A retry after a lost reply (same Idempotency-Key) gets the first answer, not a 409 for
             # a change already made.
-            replayed, result = uow.begin_request("update_promise")
-            if replayed:
-                return result
-            result = self._update_promise(uow, promise_id, cmd)
-            uow.finish_request(result)
-            return result
+            return uow.once("update_promise", lambda: self._update_promise(uow, promise_id, cmd))
 
     def _update_promise(self, uow, promise_id: str, cmd) -> dict:
         # The zone first, shared (settings before promises): a time-zone change going on now is waited

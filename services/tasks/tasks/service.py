@@ -273,12 +273,7 @@ class TasksService(InboundEntrypoints, ActionEntrypoints, PromiseEntrypoints, Pl
         with self.db.transaction(self.caller) as uow:
             # A retry after a lost reply (same Idempotency-Key) gets the first answer, not a 409 for
             # a change already made.
-            replayed, result = uow.begin_request("update_task")
-            if replayed:
-                return result
-            result = self._update_task(uow, task_id, cmd)
-            uow.finish_request(result)
-            return result
+            return uow.once("update_task", lambda: self._update_task(uow, task_id, cmd))
 
     def _update_task(self, uow, task_id: str, cmd) -> dict:
         fields = cmd.model_fields_set - {"status"}

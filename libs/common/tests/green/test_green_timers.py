@@ -23,6 +23,21 @@ class ReplicaService:
             assert uow.complete_timer(timer.id, timer.claimed_by)
 
 
+def _probe_engine(infra):
+    """The admin's engine on the probe schema, for claims made by hand (another replica's)."""
+    from sqlalchemy import create_engine
+
+    return create_engine(infra.admin_url.replace("postgresql://", "postgresql+psycopg://"),
+                         connect_args={"options": "-c search_path=probe"})
+
+
+def _until_all_done(sql, timeout_s: float) -> None:
+    for _ in range(int(timeout_s * 10)):
+        if sql("select count(*) from probe.timers where done_at is null")[0][0] == 0:
+            return
+        eventlet.sleep(0.1)
+
+
 def _seed(sql, n, tenant="11111111-1111-1111-1111-111111111111"):
     sql("delete from probe.timers; delete from probe.claims")
     sql("insert into probe.timers (tenant_id, kind, key, due_at) select %s, 'probe_tick', g::text, now() - interval '1 s'"
@@ -34,10 +49,7 @@ def test_two_replicas_never_claim_the_same_due_row(make_container, sql):
     replicas = [make_container(ReplicaService, timer_batch_size=25, timer_poll_interval_s=0.05) for _ in range(2)]
     for container in replicas:
         container.start()
-    for _ in range(300):
-        if sql("select count(*) from probe.timers where done_at is null")[0][0] == 0:
-            break
-        eventlet.sleep(0.1)
+    _until_all_done(sql, 30)
     claims = sql("select timer_id, count(*) from probe.claims group by timer_id having count(*) > 1")
     assert claims == []
     assert sql("select count(distinct timer_id) from probe.claims")[0][0] == 400
@@ -47,10 +59,7 @@ def test_two_replicas_never_claim_the_same_due_row(make_container, sql):
 
 def test_a_dead_replicas_lease_expires_and_another_takes_over(infra, sql):
     _seed(sql, 3)
-    from sqlalchemy import create_engine
-
-    engine = create_engine(infra.admin_url.replace("postgresql://", "postgresql+psycopg://"),
-                           connect_args={"options": "-c search_path=probe"})
+    engine = _probe_engine(infra)
     now = datetime.now(timezone.utc)
     with engine.begin() as conn:
         first = conn.execute(CLAIM, {"by": "dead", "now": now, "lease": 60, "n": 10}).all()
@@ -92,15 +101,12 @@ def test_finished_timers_are_purged_after_retention_but_dead_ones_are_kept(make_
 def test_C2_a_timer_moved_while_a_replica_runs_it_is_taken_over_and_fires_at_its_new_time(infra, sql):
     """A promise moved (a new tenant time zone) while its timer's handler runs on the old time: the
     handler must find its timer taken over at completion and roll back, or the alert fires early."""
-    from sqlalchemy import create_engine
-
     from common.context import Principal
     from common.db import Database
 
     tenant = "11111111-1111-1111-1111-111111111111"
     _seed(sql, 1, tenant)
-    engine = create_engine(infra.admin_url.replace("postgresql://", "postgresql+psycopg://"),
-                           connect_args={"options": "-c search_path=probe"})
+    engine = _probe_engine(infra)
     now = datetime.now(timezone.utc)
     with engine.begin() as conn:
         (claimed,) = conn.execute(CLAIM, {"by": "replica-a", "now": now, "lease": 60, "n": 10}).all()
@@ -119,15 +125,12 @@ def test_C2_a_timer_moved_while_a_replica_runs_it_is_taken_over_and_fires_at_its
 def test_E3_a_late_handler_holds_only_the_timers_still_its_own_and_no_claim_takes_them_meanwhile(infra, sql):
     """A handler settling after its lease ran out: the timer another replica took over is not its to
     record; the others stay its own while it records, though their lease has run out."""
-    from sqlalchemy import create_engine
-
     from common.context import Principal
     from common.db import Database
 
     tenant = "11111111-1111-1111-1111-111111111111"
     _seed(sql, 3, tenant)
-    engine = create_engine(infra.admin_url.replace("postgresql://", "postgresql+psycopg://"),
-                           connect_args={"options": "-c search_path=probe"})
+    engine = _probe_engine(infra)
     now = datetime.now(timezone.utc)
     with engine.begin() as conn:
         claimed = conn.execute(CLAIM, {"by": "replica-a", "now": now, "lease": 1, "n": 10}).all()
@@ -161,9 +164,6 @@ def test_a_batch_handler_gets_a_list_even_when_its_batch_is_one(make_container, 
     _seed(sql, 3)
     container = make_container(BatchOfOneService, timer_poll_interval_s=0.05)
     container.start()
-    for _ in range(100):
-        if sql("select count(*) from probe.timers where done_at is null")[0][0] == 0:
-            break
-        eventlet.sleep(0.1)
+    _until_all_done(sql, 10)
     assert sql("select count(distinct timer_id) from probe.claims")[0][0] == 3
     assert sql("select count(*) from probe.timers where attempts > 0 and done_at is null")[0][0] == 0
